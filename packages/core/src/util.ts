@@ -1,0 +1,32 @@
+// Small platform-neutral helpers.
+import type { Json } from './types.ts'
+
+const g = globalThis as { crypto?: { randomUUID?: () => string } }
+
+/** A random id (UUID where the platform has one). */
+export function randomId(): string {
+  const uuid = g.crypto?.randomUUID
+  if (uuid !== undefined) return uuid.call(g.crypto)
+  return Math.random().toString(36).slice(2) + Date.now().toString(36) + Math.random().toString(36).slice(2)
+}
+
+/** A deep copy of a JSON value. */
+export function cloneJson<T extends Json>(v: T): T {
+  if (typeof v !== 'object' || v === null) return v
+  if (Array.isArray(v)) return v.map(x => cloneJson(x)) as T
+  const out: Record<string, Json> = {}
+  for (const k of Object.keys(v)) out[k] = cloneJson((v as Record<string, Json>)[k] as Json)
+  return out as T
+}
+
+/** Index of the first element of a sorted array that is >= k. */
+export function lowerBound(arr: readonly string[], k: string): number {
+  let lo = 0
+  let hi = arr.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((arr[mid] as string) < k) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}

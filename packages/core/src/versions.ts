@@ -1,0 +1,32 @@
+// Versions: `{ [sourceUid]: version }`, one entry per source a result spans.
+import { StatecraftError } from './errors.ts'
+import type { Versions } from './types.ts'
+
+/** The version of one source in `v`, or undefined when `v` says nothing of it. */
+export function versionOf(v: Versions | undefined, source: string): number | undefined {
+  return v === undefined ? undefined : v[source]
+}
+
+/** Throws `invalid` unless every entry is a non-negative safe integer. */
+export function checkVersions(v: unknown, where = 'versions'): asserts v is Versions {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new StatecraftError('invalid', `${where} must be an object of { sourceUid: version }`)
+  }
+  for (const [k, n] of Object.entries(v)) {
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+      throw new StatecraftError('invalid', `${where}.${k} must be a non-negative integer, got ${String(n)}`)
+    }
+  }
+}
+
+/** Entry-wise maximum. */
+export function maxVersions(a: Versions, b: Versions): Versions {
+  const out: Versions = { ...a }
+  for (const [k, n] of Object.entries(b)) if ((out[k] ?? -1) < n) out[k] = n
+  return out
+}
+
+/** True when every source in `b` is at or below its version in `a`. */
+export function versionsAtLeast(a: Versions, b: Versions): boolean {
+  return Object.entries(b).every(([k, n]) => (a[k] ?? 0) >= n)
+}
