@@ -1,5 +1,6 @@
 // Queries: helpers to build them, validation, and matching keys against them.
 import { StatecraftError } from './errors.ts'
+import { show } from './util.ts'
 import type { Key, KeysQuery, Query, RangeQuery } from './types.ts'
 
 export const keys = (...ks: Key[]): KeysQuery => ({ kind: 'keys', keys: ks })
@@ -24,7 +25,7 @@ export function checkQuery(q: unknown): asserts q is Query {
       if (r[f] !== undefined && typeof r[f] !== 'string') throw new StatecraftError('invalid', `query.${f} must be a string`)
     }
     if (r.limit !== undefined && (typeof r.limit !== 'number' || !Number.isSafeInteger(r.limit) || r.limit < 0)) {
-      throw new StatecraftError('invalid', `query.limit must be a non-negative integer, got ${String(r.limit)}`)
+      throw new StatecraftError('invalid', `query.limit must be a non-negative integer, got ${show(r.limit)}`)
     }
     if (r.reverse !== undefined && typeof r.reverse !== 'boolean') throw new StatecraftError('invalid', 'query.reverse must be a boolean')
   } else if (kind === 'native') {

@@ -1,6 +1,7 @@
 // Transactions: validation, and the commit rules every source store shares — conflict detection
 // from baseVersions and conflictKeys, and transform of json1/text ops over edits since the base.
 import { StatecraftError } from './errors.ts'
+import { show } from './util.ts'
 import { applyOp, checkOp, isOTOp, transformOp, undoOp } from './ot.ts'
 import { checkValue, isBinary } from './values.ts'
 import { checkVersions } from './versions.ts'
@@ -34,7 +35,7 @@ export function checkMutateOptions(o: unknown): asserts o is MutateOptions {
     throw new StatecraftError('invalid', 'clientId must be a non-empty string')
   }
   if (m.seq !== undefined && (typeof m.seq !== 'number' || !Number.isSafeInteger(m.seq) || m.seq < 0)) {
-    throw new StatecraftError('invalid', `seq must be a non-negative integer, got ${String(m.seq)}`)
+    throw new StatecraftError('invalid', `seq must be a non-negative integer, got ${show(m.seq)}`)
   }
   if (m.meta !== undefined) {
     if (typeof m.meta !== 'object' || m.meta === null || Array.isArray(m.meta)) throw new StatecraftError('invalid', 'meta must be an object')

@@ -27,7 +27,7 @@ export interface OTOpPayloads {
   json1: JSONOp
   text: TextOp
 }
-export type OTTypeName = keyof OTOpPayloads & string
+export type OTTypeName = Extract<keyof OTOpPayloads, string>
 
 export interface SetOp { type: 'set'; value: Value }
 export interface DelOp { type: 'del' }

@@ -30,3 +30,16 @@ export function lowerBound(arr: readonly string[], k: string): number {
   }
   return lo
 }
+
+/** A short, safe rendering of any value for an error message. */
+export function show(v: unknown): string {
+  if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v)
+  if (typeof v === 'string') return JSON.stringify(v.length > 80 ? v.slice(0, 80) + '…' : v)
+  if (typeof v === 'function' || typeof v === 'symbol') return typeof v
+  try {
+    const s = JSON.stringify(v)
+    return s.length > 80 ? s.slice(0, 80) + '…' : s
+  } catch {
+    return typeof v
+  }
+}

@@ -44,7 +44,7 @@ export function freezeJson<T extends Json>(v: T): T {
   if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return v
   Object.freeze(v)
   if (Array.isArray(v)) for (const x of v) freezeJson(x)
-  else for (const k in v) freezeJson((v as Record<string, Json>)[k] as Json)
+  else for (const x of Object.values(v)) freezeJson(x)
   return v
 }
 
