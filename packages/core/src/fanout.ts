@@ -1,7 +1,7 @@
 // Subscription fan-out for a source store: routes each committed txn to the subscriptions it
 // concerns, once, in commit order, and keeps `limit` windows of live range queries right.
 import { keyMatcher, rangeBounds, inRange } from './query.ts'
-import { filterTxn } from './txn.ts'
+import { filterTxn, shareTxn } from './txn.ts'
 import { shareValue } from './values.ts'
 import type { Feed } from './subscription.ts'
 import type { Key, Query, RangeQuery, TxnRecord, Value } from './types.ts'
@@ -121,5 +121,7 @@ export class Fanout {
   }
 }
 
-const withTxn = (rec: TxnRecord, txn: TxnRecord['txn']): TxnRecord =>
-  rec.meta === undefined ? { versions: rec.versions, txn } : { versions: rec.versions, txn, meta: rec.meta }
+const withTxn = (rec: TxnRecord, filtered: TxnRecord['txn']): TxnRecord => {
+  const txn = shareTxn(filtered)
+  return rec.meta === undefined ? { versions: rec.versions, txn } : { versions: rec.versions, txn, meta: rec.meta }
+}

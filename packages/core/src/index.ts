@@ -5,7 +5,7 @@ export { keys, range, prefix, checkQuery, rangeBounds, prefixEnd, inRange, match
 export { checkValue, isBinary, freezeJson, ownValue, shareValue, valuesEqual } from './values.ts'
 export { checkVersions, versionOf, maxVersions, versionsAtLeast } from './versions.ts'
 export { registerOTType, otTypeFor, otTypeNames, isOTOp, checkOp, applyOp, transformOp, composeOps, undoOp, type OTType } from './ot.ts'
-export { checkTxn, checkMutateOptions, cloneOp, cloneTxn, filterTxn, planTxn, type CommitSource, type PlannedTxn } from './txn.ts'
+export { checkTxn, checkMutateOptions, cloneOp, cloneTxn, filterTxn, shareTxn, planTxn, type CommitSource, type PlannedTxn } from './txn.ts'
 export { makeSubscription, type Feed } from './subscription.ts'
 export { Fanout, isLimited, type FanoutSource } from './fanout.ts'
 export { applyUpdate } from './update.ts'

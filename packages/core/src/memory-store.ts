@@ -5,7 +5,7 @@ import { Fanout, isLimited } from './fanout.ts'
 import { applyOp } from './ot.ts'
 import { checkQuery, rangeBounds } from './query.ts'
 import { makeSubscription } from './subscription.ts'
-import { checkMutateOptions, checkTxn, cloneTxn, filterTxn, planTxn, type CommitSource } from './txn.ts'
+import { checkMutateOptions, checkTxn, cloneTxn, filterTxn, planTxn, shareTxn, type CommitSource } from './txn.ts'
 import { keyMatcher } from './query.ts'
 import { freezeJson, shareValue } from './values.ts'
 import { checkVersions } from './versions.ts'
@@ -265,8 +265,9 @@ class MemoryStore implements Store, CommitSource {
     const out: TxnRecord[] = []
     for (let v = f + 1; v <= t && out.length < limit; v++) {
       const e = this.log[v - this.historyStart - 1] as LogEntry
-      const txn = filterTxn(e.txn, matches)
-      if (txn === undefined) continue
+      const filtered = filterTxn(e.txn, matches)
+      if (filtered === undefined) continue
+      const txn = shareTxn(filtered)
       out.push(e.meta === undefined ? { versions: this.versions(v), txn } : { versions: this.versions(v), txn, meta: e.meta })
     }
     return out

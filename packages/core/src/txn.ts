@@ -52,6 +52,13 @@ export function cloneOp(op: Op): Op {
 
 export const cloneTxn = (txn: Txn): Txn => new Map([...txn].map(([k, op]) => [k, cloneOp(op)]))
 
+/**
+ * A txn as handed to a reader (getOps, subscribers): a new Map of the same frozen ops, except that
+ * binary `set` values are fresh copies, so a reader changing them cannot change the store's history.
+ */
+export const shareTxn = (txn: Txn): Txn =>
+  new Map([...txn].map(([k, op]) => [k, op.type === 'set' && isBinary(op.value) ? { type: 'set', value: op.value.slice() } : op]))
+
 /** The entries of a txn whose keys pass `keep`, or undefined when none do. */
 export function filterTxn(txn: Txn, keep: (k: Key) => boolean): Txn | undefined {
   let out: Txn | undefined
