@@ -1,0 +1,98 @@
+// Frame codecs. Binary frames are MessagePack (standard maps, no msgpackr extensions); text frames
+// are JSON, with binary values as {"$b": base64}. A receiver picks the codec by frame type.
+import { Packr, Unpackr } from 'msgpackr'
+import { fromBase64, toBase64 } from './base64.ts'
+import type { Encoding } from './version.ts'
+
+/** One WebSocket message: text (JSON) or binary (MessagePack). */
+export type Frame = string | Uint8Array
+
+export interface Codec {
+  readonly encoding: Encoding
+  encode(msg: object): Frame
+  /** The decoded, unvalidated message. Throws on a malformed frame. */
+  decode(frame: Frame): unknown
+}
+
+const DOLLAR = 36
+
+/** The only key of `o`, when it has exactly one and it starts with `$`. */
+function soleDollarKey(o: object): string | undefined {
+  let only: string | undefined
+  for (const k in o) {
+    if (only !== undefined) return undefined
+    only = k
+  }
+  return only !== undefined && only.charCodeAt(0) === DOLLAR ? only : undefined
+}
+
+// JSON escaping, applied to every object in a message: a Uint8Array becomes {"$b": base64}; an
+// object whose only key starts with `$` gets one more `$` in front of it, so {"$b": …} written by
+// a user never reads back as binary. Decoding undoes both.
+function jsonReplacer(_k: string, v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v
+  if (v instanceof Uint8Array) return { $b: toBase64(v) }
+  const k = soleDollarKey(v)
+  return k === undefined ? v : { ['$' + k]: (v as Record<string, unknown>)[k] }
+}
+
+function jsonReviver(_k: string, v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v
+  const k = soleDollarKey(v)
+  if (k === undefined) return v
+  const inner = (v as Record<string, unknown>)[k]
+  if (k === '$b') {
+    if (typeof inner !== 'string') throw new Error('{"$b": …} must hold a base64 string')
+    return fromBase64(inner)
+  }
+  if (k.charCodeAt(1) === DOLLAR) return { [k.slice(1)]: inner }
+  return v
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+export const jsonCodec: Codec = {
+  encoding: 'json',
+  encode: msg => JSON.stringify(msg, jsonReplacer),
+  decode(frame) {
+    const text = typeof frame === 'string' ? frame : decoder.decode(frame)
+    // Only a frame with a `"$` in it can hold an escaped object: the rest skip the (slow) reviver.
+    const escaped = text.includes('"$') || text.includes('\\u0024')
+    return (escaped ? JSON.parse(text, jsonReviver) : JSON.parse(text)) as unknown
+  },
+}
+
+const msgpackOptions = {
+  useRecords: false,
+  mapsAsObjects: true,
+  moreTypes: false,
+  structuredClone: false,
+  int64AsType: 'number',
+} as const
+const packr = new Packr(msgpackOptions)
+const unpackr = new Unpackr(msgpackOptions)
+
+export const msgpackCodec: Codec = {
+  encoding: 'msgpack',
+  encode: msg => packr.pack(msg),
+  decode(frame) {
+    if (typeof frame === 'string') throw new Error('a MessagePack frame must be binary')
+    // A plain Uint8Array in gives plain Uint8Array values out (a Node Buffer would give Buffers).
+    const bytes = frame.constructor === Uint8Array ? frame : new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength)
+    return unpackr.unpack(bytes) as unknown
+  },
+}
+
+export const codecs: Record<Encoding, Codec> = { json: jsonCodec, msgpack: msgpackCodec }
+
+/** The codec a received frame is read with: text frames are JSON, binary frames MessagePack. */
+export const codecOf = (frame: Frame): Codec => (typeof frame === 'string' ? jsonCodec : msgpackCodec)
+
+/** Encodes a message as a frame of `encoding` (default msgpack). */
+export const encode = (msg: object, encoding: Encoding = 'msgpack'): Frame => codecs[encoding].encode(msg)
+
+/** Decodes a frame by its type, without validating it. Throws on malformed input. */
+export const decode = (frame: Frame): unknown => codecOf(frame).decode(frame)
+
+/** The size a frame counts as against `maxFrameBytes`: bytes, or UTF-16 code units of a string. */
+export const frameSize = (frame: Frame): number => (typeof frame === 'string' ? frame.length : frame.byteLength)

@@ -1,0 +1,303 @@
+// The Agent: one per connection. It holds the connection's identity (claims), the store it sees
+// (after rules), its subscriptions and in-flight requests, and enforces the per-connection limits.
+// Every frame is untrusted: a bad one is answered with an error, logged once, and changes nothing.
+import { StatecraftError, type Store, type Subscription, type WireError } from '@statecraft/core'
+import {
+  CLOSE_CODES, PROTOCOL_VERSION, codecOf, codecs, decodeClientFrame, frameSize, updateToWire,
+  type Encoding, type Frame, type Port, type ServerMessage, type WelcomeMessage,
+} from '@statecraft/protocol'
+import { dispatch } from './handlers.ts'
+import type { Authenticate, Rules } from './options.ts'
+import type { ServerContext, Session, SessionState } from './session.ts'
+
+export interface AgentOptions<C> {
+  id: string
+  server: ServerContext
+  store: Store
+  authenticate: Authenticate<C> | undefined
+  rules: Rules<C> | undefined
+  onClose: (agent: Agent<C>) => void
+}
+
+/** Request types whose `id` names a new request (so an error about a bad one can name it). */
+const OPENING_TYPES = new Set(['fetch', 'getOps', 'mutate', 'subscribe'])
+
+const protocolError = (message: string): StatecraftError => new StatecraftError('protocol', message)
+
+export class Agent<C = unknown> implements Session {
+  readonly id: string
+  state: SessionState = 'hello'
+  /** Claims from `authenticate` (undefined until welcome, or when the server has no authenticate). */
+  claims: C | undefined
+  private readonly server: ServerContext
+  private readonly baseStore: Store
+  private store: Store
+  private readonly opts: AgentOptions<C>
+  private encoding: Encoding = 'msgpack'
+  private readonly subs = new Map<number, Subscription>()
+  private readonly inflight = new Set<number>()
+  /** A frame arrived since the last heartbeat tick. */
+  private heard = true
+
+  constructor(private readonly port: Port, opts: AgentOptions<C>) {
+    this.id = opts.id
+    this.server = opts.server
+    this.baseStore = opts.store
+    this.store = opts.store
+    this.opts = opts
+    port.onframe = f => this.onFrame(f)
+    port.onclose = () => this.closed()
+  }
+
+  get subscriptionCount(): number {
+    return this.subs.size
+  }
+
+  get inFlightCount(): number {
+    return this.inflight.size
+  }
+
+  // ---- frames in
+
+  private onFrame(frame: Frame): void {
+    if (this.state === 'closed') return
+    this.heard = true
+    const limits = this.server.limits
+    if (this.state === 'hello') this.encoding = codecOf(frame).encoding
+    const size = frameSize(frame)
+    if (size > limits.maxFrameBytes) {
+      this.refuse(new StatecraftError('too-large', `a frame of ${size} bytes is over the limit of ${limits.maxFrameBytes}`, { limit: limits.maxFrameBytes }))
+      return
+    }
+    const parsed = decodeClientFrame(frame)
+    if (!parsed.ok) {
+      const id = parsed.id !== undefined && OPENING_TYPES.has(parsed.type ?? '') && !this.isOpen(parsed.id) ? parsed.id : undefined
+      this.refuse(parsed.error, id)
+      return
+    }
+    try {
+      dispatch(this, parsed.msg, parsed.encoding)
+    } catch (e) {
+      // Handlers do not throw; if one does, the connection and the server go on.
+      this.server.log({ level: 'error', message: `handler for ${parsed.msg.type} threw: ${String(e)}`, connection: this.id, code: 'internal' })
+    }
+  }
+
+  private isOpen(id: number): boolean {
+    return this.inflight.has(id) || this.subs.has(id)
+  }
+
+  /** Checks a new request id; refuses and returns false when it cannot be used. */
+  private admit(id: number): boolean {
+    if (this.state !== 'ready') {
+      this.refuse(protocolError(this.state === 'hello' ? 'send hello first' : 'wait for welcome before sending requests'), id)
+      return false
+    }
+    if (this.isOpen(id)) {
+      // No id on the error: the open request with that id is still running.
+      this.refuse(protocolError(`id ${id} is already in use by an open request or subscription`))
+      return false
+    }
+    return true
+  }
+
+  // ---- Session
+
+  open(protocol: number, token: string | undefined, encoding: Encoding): void {
+    if (this.state !== 'hello') {
+      this.refuse(protocolError('hello was already sent'))
+      return
+    }
+    this.encoding = encoding
+    if (protocol !== PROTOCOL_VERSION) {
+      this.refuse(new StatecraftError('unsupported', `this server speaks protocol version ${PROTOCOL_VERSION}, not ${protocol}`, { protocol: PROTOCOL_VERSION }))
+      this.close(CLOSE_CODES.unsupportedVersion, 'unsupported protocol version')
+      return
+    }
+    this.state = 'authenticating'
+    void this.authenticate(token)
+  }
+
+  private async authenticate(token: string | undefined): Promise<void> {
+    let claims: C | null | undefined
+    try {
+      claims = this.opts.authenticate === undefined ? undefined : await this.opts.authenticate(token)
+      if (claims === null) throw new StatecraftError('unauthorized', 'the token was refused')
+      if (this.state !== 'authenticating') return
+      this.claims = claims
+      this.store = this.opts.rules === undefined ? this.baseStore : this.opts.rules(this.baseStore, claims as C)
+    } catch (e) {
+      if (this.state !== 'authenticating') return
+      const err = StatecraftError.from(e)
+      const refused = err.code === 'unauthorized' || err.code === 'forbidden'
+      this.refuse(refused ? err : new StatecraftError('internal', `authentication failed: ${err.message}`))
+      this.close(CLOSE_CODES.unauthorized, 'unauthorized')
+      return
+    }
+    this.state = 'ready'
+    const l = this.server.limits
+    const welcome: WelcomeMessage = {
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      encoding: this.encoding,
+      connectionId: this.id,
+      info: this.store.info,
+      limits: { maxFrameBytes: l.maxFrameBytes, maxSubscriptions: l.maxSubscriptions, maxInFlight: l.maxInFlight },
+      heartbeatMs: this.server.heartbeatMs,
+      capabilities: [],
+    }
+    this.send(welcome)
+  }
+
+  request(id: number, run: (store: Store, server: ServerContext) => Promise<ServerMessage>): void {
+    if (!this.admit(id)) return
+    if (this.inflight.size >= this.server.limits.maxInFlight) {
+      this.refuse(new StatecraftError('rate-limited', `over ${this.server.limits.maxInFlight} requests in flight`, { limit: 'maxInFlight' }), id)
+      return
+    }
+    this.inflight.add(id)
+    let reply: Promise<ServerMessage>
+    try {
+      // Called synchronously, so one connection's requests reach the store in the order they came.
+      reply = run(this.store, this.server)
+    } catch (e) {
+      reply = Promise.reject(e instanceof Error ? e : new Error(String(e)))
+    }
+    void reply.then(
+      msg => {
+        this.inflight.delete(id)
+        this.send(msg)
+      },
+      (e: unknown) => {
+        this.inflight.delete(id)
+        this.sendError(id, e)
+      },
+    )
+  }
+
+  subscribe(id: number, open: (store: Store) => Subscription): void {
+    if (!this.admit(id)) return
+    if (this.subs.size >= this.server.limits.maxSubscriptions) {
+      this.refuse(new StatecraftError('rate-limited', `over ${this.server.limits.maxSubscriptions} subscriptions`, { limit: 'maxSubscriptions' }), id)
+      return
+    }
+    let sub: Subscription
+    try {
+      sub = open(this.store)
+    } catch (e) {
+      this.sendError(id, e)
+      return
+    }
+    this.subs.set(id, sub)
+    void this.pump(id, sub)
+  }
+
+  private async pump(id: number, sub: Subscription): Promise<void> {
+    try {
+      for await (const u of sub) {
+        if (this.subs.get(id) !== sub) return
+        this.send(updateToWire(id, u))
+      }
+      if (this.subs.get(id) === sub) {
+        this.subs.delete(id)
+        this.sendError(id, new StatecraftError('closed', 'the store ended the subscription'))
+      }
+    } catch (e) {
+      if (this.subs.get(id) === sub) {
+        this.subs.delete(id)
+        this.sendError(id, e)
+      }
+    }
+  }
+
+  unsubscribe(id: number): void {
+    if (this.state !== 'ready') {
+      this.refuse(protocolError('send hello first'))
+      return
+    }
+    const sub = this.subs.get(id)
+    if (sub === undefined) {
+      this.refuse(protocolError(`no subscription ${id} to unsubscribe`), id)
+      return
+    }
+    this.subs.delete(id)
+    sub.close()
+    this.send({ type: 'unsubscribed', id })
+  }
+
+  refuse(error: StatecraftError, id?: number): void {
+    this.server.log({ level: 'warn', message: `refused a frame: ${error.message}`, connection: this.id, code: error.code })
+    this.send(id === undefined ? { type: 'error', error: wireOf(error) } : { type: 'error', id, error: wireOf(error) })
+  }
+
+  private sendError(id: number, e: unknown): void {
+    const err = StatecraftError.from(e)
+    if (err.code === 'internal') this.server.log({ level: 'error', message: err.message, connection: this.id, code: 'internal' })
+    this.send({ type: 'error', id, error: wireOf(err) })
+  }
+
+  // ---- frames out
+
+  send(msg: ServerMessage): void {
+    if (this.state === 'closed') return
+    let frame: Frame
+    try {
+      frame = codecs[this.encoding].encode(msg)
+    } catch (e) {
+      this.server.log({ level: 'error', message: `could not encode a ${msg.type} message: ${String(e)}`, connection: this.id, code: 'internal' })
+      return
+    }
+    this.port.send(frame)
+    const buffered = this.port.bufferedAmount
+    if (buffered > this.server.limits.maxBufferedBytes) this.overflow(buffered)
+  }
+
+  /** A slow reader: its send buffer is over the limit. Drop its subscriptions (or, past the hard limit, it). */
+  private overflow(buffered: number): void {
+    const l = this.server.limits
+    if (buffered > l.hardMaxBufferedBytes) {
+      this.server.log({ level: 'warn', message: `closed a connection with ${buffered} bytes unread`, connection: this.id, code: 'rate-limited' })
+      this.close(CLOSE_CODES.slowReader, 'slow reader')
+      return
+    }
+    if (this.subs.size === 0) return
+    const dropped = [...this.subs]
+    this.subs.clear()
+    this.server.log({ level: 'warn', message: `dropped ${dropped.length} subscriptions of a slow reader (${buffered} bytes unread)`, connection: this.id, code: 'rate-limited' })
+    const error = new StatecraftError('rate-limited', 'the connection reads too slowly; resubscribe from your last version', { reason: 'slow-reader' })
+    for (const [id, sub] of dropped) {
+      sub.close()
+      this.send({ type: 'error', id, error: wireOf(error) })
+    }
+  }
+
+  // ---- life
+
+  /** Called by the Backend each heartbeat interval: a peer silent for a whole interval is dead. */
+  tick(): void {
+    if (this.state === 'closed') return
+    if (!this.heard && this.state !== 'authenticating') {
+      this.server.log({ level: 'info', message: 'closed a silent connection', connection: this.id })
+      this.close(this.state === 'hello' ? CLOSE_CODES.helloTimeout : CLOSE_CODES.deadPeer, 'no frame for a heartbeat interval')
+      return
+    }
+    this.heard = false
+    if (this.state === 'ready') this.send({ type: 'ping' })
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.state === 'closed') return
+    this.port.close(code, reason)
+    this.closed()
+  }
+
+  private closed(): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    for (const sub of this.subs.values()) sub.close()
+    this.subs.clear()
+    this.opts.onClose(this)
+  }
+}
+
+const wireOf = (e: StatecraftError): WireError => e.toWire()

@@ -1,0 +1,94 @@
+// The Backend: one per server. It holds the store, accepts connections (making an Agent for each),
+// runs the heartbeat, and makes re-sent writes safe across connections.
+import type { MutateOptions, Store, Txn, Versions } from '@statecraft/core'
+import { CLOSE_CODES, pair, type LocalPort, type Port } from '@statecraft/protocol'
+import { Agent } from './agent.ts'
+import { consoleLog, resolveLimits, type Authenticate, type Log, type Rules, type ServerLimits, type ServerOptions } from './options.ts'
+import type { ServerContext } from './session.ts'
+
+export type BackendOptions<C> = Pick<ServerOptions<C>, 'store' | 'authenticate' | 'rules' | 'limits' | 'heartbeatMs' | 'log'>
+
+export class Backend<C = unknown> implements ServerContext {
+  readonly store: Store
+  readonly limits: ServerLimits
+  readonly heartbeatMs: number
+  readonly log: Log
+  private readonly authenticate: Authenticate<C> | undefined
+  private readonly rules: Rules<C> | undefined
+  private readonly agents = new Set<Agent<C>>()
+  /** Writes with {clientId, seq} being applied now, by `${clientId}\n${seq}`. */
+  private readonly applying = new Map<string, Promise<Versions>>()
+  private readonly timer: ReturnType<typeof setInterval>
+  private nextAgent = 1
+  private closed = false
+
+  constructor(opts: BackendOptions<C>) {
+    this.store = opts.store
+    this.limits = resolveLimits(opts.limits)
+    this.heartbeatMs = opts.heartbeatMs ?? 15_000
+    this.log = opts.log ?? consoleLog
+    this.authenticate = opts.authenticate
+    this.rules = opts.rules
+    this.timer = setInterval(() => {
+      for (const a of this.agents) a.tick()
+    }, this.heartbeatMs)
+    this.timer.unref?.()
+  }
+
+  /** The connections open now. */
+  get connections(): number {
+    return this.agents.size
+  }
+
+  /** Serves a connection on `port` until either end closes it. */
+  accept(port: Port): Agent<C> {
+    const agent = new Agent<C>(port, {
+      id: `c${this.nextAgent++}`,
+      server: this,
+      store: this.store,
+      authenticate: this.authenticate,
+      rules: this.rules,
+      onClose: a => this.agents.delete(a),
+    })
+    if (this.closed) agent.close(CLOSE_CODES.goingAway, 'server closed')
+    else this.agents.add(agent)
+    return agent
+  }
+
+  /** A connection with no socket: the client end of an in-process pair. */
+  connectLocal(): LocalPort {
+    const [client, server] = pair()
+    this.accept(server)
+    return client
+  }
+
+  async mutate(store: Store, txn: Txn, opts: MutateOptions): Promise<Versions> {
+    if (opts.clientId === undefined || opts.seq === undefined) return store.mutate(txn, opts)
+    // A client that reconnects re-sends its unacknowledged writes; the first copy may still be in
+    // the store's hands on the old connection. Wait for it: the store then knows the seq.
+    const key = `${opts.clientId}\n${opts.seq}`
+    for (let running = this.applying.get(key); running !== undefined; running = this.applying.get(key)) {
+      try {
+        return await running
+      } catch {
+        // It failed (and so changed nothing): apply this copy, unless another got there first.
+      }
+    }
+    const p = store.mutate(txn, opts)
+    this.applying.set(key, p)
+    try {
+      return await p
+    } finally {
+      if (this.applying.get(key) === p) this.applying.delete(key)
+    }
+  }
+
+  /** Closes every connection (the store stays open: it is not the server's). */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    clearInterval(this.timer)
+    for (const a of [...this.agents]) a.close(CLOSE_CODES.goingAway, 'server closed')
+    this.agents.clear()
+  }
+}

@@ -1,0 +1,30 @@
+// What a message handler sees of a connection (the Agent) and of the server (the Backend), so the
+// handler table depends on neither class.
+import type { MutateOptions, StatecraftError, Store, Subscription, Txn, Versions } from '@statecraft/core'
+import type { Encoding, ServerMessage } from '@statecraft/protocol'
+import type { Log, ServerLimits } from './options.ts'
+
+export interface ServerContext {
+  readonly limits: ServerLimits
+  readonly heartbeatMs: number
+  readonly log: Log
+  /** store.mutate, with concurrent re-sends of one {clientId, seq} (from two connections) run once. */
+  mutate(store: Store, txn: Txn, options: MutateOptions): Promise<Versions>
+}
+
+export type SessionState = 'hello' | 'authenticating' | 'ready' | 'closed'
+
+export interface Session {
+  readonly id: string
+  readonly state: SessionState
+  /** Answers a hello: checks the version, authenticates the token, then sends `welcome`. */
+  open(protocol: number, token: string | undefined, encoding: Encoding): void
+  /** Runs a request (fetch, getOps, mutate) against the connection's store and sends its reply. */
+  request(id: number, run: (store: Store, server: ServerContext) => Promise<ServerMessage>): void
+  /** Opens subscription `id` and streams its updates. */
+  subscribe(id: number, open: (store: Store) => Subscription): void
+  unsubscribe(id: number): void
+  send(msg: ServerMessage): void
+  /** Answers a message that cannot be acted on with an error (naming `id` when given), and logs it once. */
+  refuse(error: StatecraftError, id?: number): void
+}
