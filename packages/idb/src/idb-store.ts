@@ -487,8 +487,7 @@ class IdbStoreImpl implements IdbStore {
     const seqs = this.seqUpdate(o)
     const stamp = this.stamp()
 
-    await this.write(COMMIT_STORES, 'commit the txn', tx => {
-      const reqs: Promise<unknown>[] = []
+    await this.write(COMMIT_STORES, 'commit the txn', (tx, reqs) => {
       const docs = tx.objectStore('docs')
       const access = tx.objectStore('access')
       for (const [k, v] of plan.values) {
@@ -511,7 +510,6 @@ class IdbStoreImpl implements IdbStore {
         for (const s of seqs.drop) reqs.push(seqStore.delete([seqs.clientId, s]))
         if (seqs.floor !== undefined) reqs.push(metaStore.put(seqs.floor, ['floor', seqs.clientId]))
       }
-      return reqs
     })
 
     // On disk: now memory follows, and subscribers hear of it.
@@ -561,15 +559,20 @@ class IdbStoreImpl implements IdbStore {
   private async write<N extends StoreNames<StatecraftDB>>(
     names: readonly N[],
     what: string,
-    build: (tx: IDBPTransaction<StatecraftDB, N[], 'readwrite'>) => Promise<unknown>[],
+    build: (tx: IDBPTransaction<StatecraftDB, N[], 'readwrite'>, reqs: Promise<unknown>[]) => void,
   ): Promise<void> {
     const tx = this.db.transaction([...names], 'readwrite', { durability: this.durability })
-    let reqs: Promise<unknown>[]
+    const reqs: Promise<unknown>[] = []
     try {
-      reqs = build(tx)
+      build(tx, reqs)
     } catch (e) {
       // Requests already made would otherwise commit: a failed write must change nothing.
-      tx.abort()
+      for (const r of reqs) r.catch(() => {})
+      try {
+        tx.abort()
+      } catch {
+        // already aborted (a request failed): nothing was written
+      }
       await tx.done.catch(() => {})
       throw idbError(e, `cannot ${what}`)
     }
@@ -610,7 +613,9 @@ class IdbStoreImpl implements IdbStore {
     const ks = [...this.dirtyAccess].filter(k => this.docs.has(k))
     this.dirtyAccess.clear()
     if (ks.length === 0) return
-    await this.write(['access'], 'record access times', tx => ks.map(k => tx.objectStore('access').put(this.access.get(k) ?? 0, k)))
+    await this.write(['access'], 'record access times', (tx, reqs) => {
+      for (const k of ks) reqs.push(tx.objectStore('access').put(this.access.get(k) ?? 0, k))
+    })
   }
 
   cacheStats(): CacheStats {
@@ -629,10 +634,9 @@ class IdbStoreImpl implements IdbStore {
       }
       if (this.historyStart < this.version || this.access.size > 0) {
         const start = this.version
-        await this.write(['log', 'access'], 'clear the cache', tx => [
-          tx.objectStore('log').delete(IDBKeyRange.upperBound(start)),
-          tx.objectStore('access').clear(),
-        ])
+        await this.write(['log', 'access'], 'clear the cache', (tx, reqs) => {
+          reqs.push(tx.objectStore('log').delete(IDBKeyRange.upperBound(start)), tx.objectStore('access').clear())
+        })
         this.historyStart = start
         this.access.clear()
         this.dirtyAccess.clear()
