@@ -98,7 +98,8 @@ test('forgotten seqs stay forgotten across a reopen', async () => {
 /** Makes the next IndexedDB put into object store `storeName` fail, the way a crash or quota error would. */
 function failNextPut(storeName: string, how: 'throw' | 'abort'): void {
   const proto = IDBObjectStore.prototype
-  const original = proto.put
+  // Called with the right `this` below, through apply.
+  const original = Object.getOwnPropertyDescriptor(proto, 'put')?.value as IDBObjectStore['put']
   const spy = vi.spyOn(proto, 'put').mockImplementation(function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
     if (this.name !== storeName) return original.apply(this, args)
     spy.mockRestore()
