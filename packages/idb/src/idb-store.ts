@@ -547,6 +547,7 @@ class IdbStoreImpl implements IdbStore {
   private seqUpdate(o: MutateOptions): { clientId: string; seq: number; drop: number[]; floor?: number } | undefined {
     if (o.clientId === undefined || o.seq === undefined) return undefined
     const c = this.clients.get(o.clientId)
+    if ((c?.applied.size ?? 0) < this.seqsPerClient) return { clientId: o.clientId, seq: o.seq, drop: [] }
     const seqs = [...(c?.applied.keys() ?? []), o.seq].sort((a, b) => a - b)
     const drop = seqs.slice(0, Math.max(0, seqs.length - this.seqsPerClient))
     const oldest = drop[drop.length - 1]
