@@ -72,9 +72,37 @@ const msgpackOptions = {
 const packr = new Packr(msgpackOptions)
 const unpackr = new Unpackr(msgpackOptions)
 
+/** True when the bytes hold U+FFFD (EF BF BD), which is what UTF-8 encoding makes of a lone surrogate. */
+function hasReplacementChar(b: Uint8Array): boolean {
+  for (let i = b.indexOf(0xef); i !== -1 && i + 2 < b.length; i = b.indexOf(0xef, i + 1)) {
+    if (b[i + 1] === 0xbf && b[i + 2] === 0xbd) return true
+  }
+  return false
+}
+
+const isWellFormed: (s: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+    ? s => (s as string & { isWellFormed(): boolean }).isWellFormed()
+    : s => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s)
+
+/** True when every string and key in `v` is well-formed UTF-16 (so UTF-8 carries it unchanged). */
+function allWellFormed(v: unknown): boolean {
+  if (typeof v === 'string') return isWellFormed(v)
+  if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return true
+  if (Array.isArray(v)) return v.every(allWellFormed)
+  for (const k in v) if (!isWellFormed(k) || !allWellFormed((v as Record<string, unknown>)[k])) return false
+  return true
+}
+
 export const msgpackCodec: Codec = {
   encoding: 'msgpack',
-  encode: msg => packr.pack(msg),
+  encode(msg) {
+    const bytes = packr.pack(msg)
+    // MessagePack strings are UTF-8, which cannot hold a lone surrogate; JSON escapes it as \uXXXX.
+    // Such a message goes as a JSON text frame (receivers pick the codec by frame type).
+    if (hasReplacementChar(bytes) && !allWellFormed(msg)) return jsonCodec.encode(msg)
+    return bytes
+  },
   decode(frame) {
     if (typeof frame === 'string') throw new Error('a MessagePack frame must be binary')
     // A plain Uint8Array in gives plain Uint8Array values out (a Node Buffer would give Buffers).

@@ -5,7 +5,10 @@ import { frameSize, type Frame } from './codec.ts'
 export interface Port {
   /** Queues a frame for the peer. A no-op once the port is closed. */
   send(frame: Frame): void
-  /** Closes both directions; frames not yet delivered are dropped. `onclose` runs once, on both ends. */
+  /**
+   * Closes the connection. The peer still gets the frames sent before, then its `onclose`; this end
+   * takes no more frames. `onclose` runs once on each end.
+   */
   close(code?: number, reason?: string): void
   /** Bytes handed to `send` and not yet taken by the peer (a WebSocket's `bufferedAmount`). */
   readonly bufferedAmount: number
@@ -19,6 +22,8 @@ export interface Port {
 export interface LocalPort extends Port {
   pause(): void
   resume(): void
+  /** Cuts the connection like a network failure: frames in flight either way are lost. */
+  terminate(): void
   readonly closed: boolean
 }
 
@@ -32,9 +37,11 @@ class LocalEnd implements LocalPort {
   private paused = false
   private scheduled = false
   private isClosed = false
+  /** The peer closed: deliver what it sent before, then report the close. */
+  private ending: { code: number; reason: string } | undefined
 
   get closed(): boolean {
-    return this.isClosed
+    return this.isClosed || this.ending !== undefined
   }
 
   get bufferedAmount(): number {
@@ -42,20 +49,21 @@ class LocalEnd implements LocalPort {
   }
 
   send(frame: Frame): void {
-    if (this.isClosed || this.peer === undefined) return
+    if (this.closed || this.peer === undefined) return
     // Copy binary frames: the sender may reuse its buffer, a socket would have copied it.
     this.peer.enqueue(typeof frame === 'string' ? frame : frame.slice())
   }
 
   private enqueue(f: Frame): void {
-    if (this.isClosed) return
+    if (this.closed) return
     this.inbox.push(f)
     this.inboxBytes += frameSize(f)
     this.schedule()
   }
 
   private schedule(): void {
-    if (this.scheduled || this.paused || this.head >= this.inbox.length) return
+    if (this.scheduled || this.paused || this.isClosed) return
+    if (this.head >= this.inbox.length && this.ending === undefined) return
     this.scheduled = true
     queueMicrotask(() => this.flush())
   }
@@ -72,6 +80,7 @@ class LocalEnd implements LocalPort {
       }
       this.onframe?.(f)
     }
+    if (this.ending !== undefined && !this.paused && this.head >= this.inbox.length) this.shut(this.ending.code, this.ending.reason)
   }
 
   pause(): void {
@@ -84,14 +93,27 @@ class LocalEnd implements LocalPort {
   }
 
   close(code = 1000, reason = ''): void {
-    if (this.isClosed) return
+    if (this.closed) return
     this.shut(code, reason)
-    this.peer?.shut(code, reason)
+    this.peer?.peerClosed(code, reason)
+  }
+
+  terminate(): void {
+    if (this.isClosed) return
+    this.shut(1006, 'terminated')
+    this.peer?.shut(1006, 'terminated')
+  }
+
+  private peerClosed(code: number, reason: string): void {
+    if (this.closed) return
+    this.ending = { code, reason }
+    this.schedule()
   }
 
   private shut(code: number, reason: string): void {
     if (this.isClosed) return
     this.isClosed = true
+    this.ending = undefined
     this.inbox = []
     this.head = 0
     this.inboxBytes = 0

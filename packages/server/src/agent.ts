@@ -19,8 +19,8 @@ export interface AgentOptions<C> {
   onClose: (agent: Agent<C>) => void
 }
 
-/** Request types whose `id` names a new request (so an error about a bad one can name it). */
-const OPENING_TYPES = new Set(['fetch', 'getOps', 'mutate', 'subscribe'])
+/** Message types whose `id` does not name a new request: an error about a bad one must not carry it. */
+const NOT_OPENING = new Set(['unsubscribe'])
 
 const protocolError = (message: string): StatecraftError => new StatecraftError('protocol', message)
 
@@ -71,7 +71,8 @@ export class Agent<C = unknown> implements Session {
     }
     const parsed = decodeClientFrame(frame)
     if (!parsed.ok) {
-      const id = parsed.id !== undefined && OPENING_TYPES.has(parsed.type ?? '') && !this.isOpen(parsed.id) ? parsed.id : undefined
+      // The error names the request when it can, so the sender's call fails instead of waiting.
+      const id = parsed.id !== undefined && !NOT_OPENING.has(parsed.type ?? '') && !this.isOpen(parsed.id) ? parsed.id : undefined
       this.refuse(parsed.error, id)
       return
     }

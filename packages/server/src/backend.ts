@@ -40,6 +40,17 @@ export class Backend<C = unknown> implements ServerContext {
     return this.agents.size
   }
 
+  /** Open connections, subscriptions and in-flight requests, summed over connections. */
+  stats(): { connections: number; subscriptions: number; inFlight: number } {
+    let subscriptions = 0
+    let inFlight = 0
+    for (const a of this.agents) {
+      subscriptions += a.subscriptionCount
+      inFlight += a.inFlightCount
+    }
+    return { connections: this.agents.size, subscriptions, inFlight }
+  }
+
   /** Serves a connection on `port` until either end closes it. */
   accept(port: Port): Agent<C> {
     const agent = new Agent<C>(port, {
