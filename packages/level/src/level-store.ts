@@ -14,7 +14,7 @@ import { ClassicLevel } from 'classic-level'
 import {
   Fanout, StatecraftError, applyOp, checkMutateOptions, checkQuery, checkTxn, checkVersions, cloneJson, cloneTxn,
   closedError, filterTxn, freezeJson, isLimited, isOTOp, keyMatcher, planTxn, randomId, rangeBounds, shareValue,
-  makeSubscription,
+  makeSubscription, shareTxn,
 } from '@statecraft/core'
 import type {
   CommitSource, Feed, FetchOptions, FetchResult, GetOpsOptions, Json, Key, MutateOptions, Op, Query, RangeQuery,
@@ -46,7 +46,12 @@ export interface LevelStoreOptions {
   cacheSize?: number
   /** How often the background compaction of the op log and of old tombstones runs, in ms (default 1,000). */
   compactInterval?: number
-  /** At most this many OT ops are stored after a doc's snapshot before a new snapshot is written (default 1,000). */
+  /**
+   * OT ops on docs of at least this many bytes are stored as op records after the doc's snapshot
+   * instead of rewriting the doc (default 2,048).
+   */
+  opRecordMinSize?: number
+  /** At most this many op records follow a snapshot before a new snapshot is written (default 1,000). */
   maxOpsPerDoc?: number
   /** Passed to classic-level (LevelDB's own block cache, write buffer, …). */
   level?: { cacheSize?: number; writeBufferSize?: number; blockSize?: number; maxOpenFiles?: number; compression?: boolean }
@@ -190,8 +195,6 @@ const MAX_GROUP_BYTES = 32 * 1024 * 1024
 const MEM_LOG_ENTRIES = 2000
 const MEM_LOG_BYTES = 32 * 1024 * 1024
 const ENTRY_OVERHEAD = 120
-/** Docs below this many bytes are rewritten whole on every change (cheaper than an op record + a read-time apply). */
-const SNAPSHOT_ALWAYS_BELOW = 2048
 /** A snapshot is written once the ops after it cost about one write of this many bytes each. */
 const BYTES_PER_OP_BUDGET = 1024
 
@@ -207,6 +210,7 @@ class LevelDBStore implements LevelStore {
   private readonly seqsPerClient: number
   private readonly cacheSize: number
   private readonly maxOpsPerDoc: number
+  private readonly opRecordMinSize: number
   private readonly compactInterval: number
 
   private readonly opening: Promise<void>
@@ -274,6 +278,7 @@ class LevelDBStore implements LevelStore {
     this.seqsPerClient = Math.max(1, o.seqsPerClient ?? 1000)
     this.cacheSize = Math.max(0, o.cacheSize ?? 64 * 1024 * 1024)
     this.maxOpsPerDoc = Math.max(1, o.maxOpsPerDoc ?? 1000)
+    this.opRecordMinSize = Math.max(0, o.opRecordMinSize ?? 2048)
     this.compactInterval = Math.max(10, o.compactInterval ?? 1000)
     this.info = {
       uid: this.uid,
@@ -785,7 +790,9 @@ class LevelDBStore implements LevelStore {
     }
   }
 
-  private record(e: LogEntry, txn: Txn): TxnRecord {
+  /** A log entry as handed to a reader: a fresh Map, binary values copied. */
+  private record(e: LogEntry, filtered: Txn): TxnRecord {
+    const txn = shareTxn(filtered)
     const versions = this.versions(e.version)
     return e.meta === undefined ? { versions, txn } : { versions, txn, meta: e.meta }
   }
@@ -1082,9 +1089,9 @@ class LevelDBStore implements LevelStore {
 
   /** Whether an OT op on this doc is stored as an op record rather than a new snapshot. */
   private appendOp(e: DocEntry): boolean {
-    if (e.size < SNAPSHOT_ALWAYS_BELOW) return false
-    const every = Math.min(this.maxOpsPerDoc, Math.floor(e.size / BYTES_PER_OP_BUDGET))
-    return e.ops.length + 1 < every && e.opBytes * 4 < e.size
+    if (e.size < this.opRecordMinSize) return false
+    const every = Math.min(this.maxOpsPerDoc, Math.max(2, Math.floor(e.size / BYTES_PER_OP_BUDGET)))
+    return e.ops.length + 1 < every && e.opBytes < e.size
   }
 
   private dropOps(e: DocEntry, ops: BatchOp[]): void {
