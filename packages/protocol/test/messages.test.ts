@@ -1,7 +1,7 @@
 // Message schemas: well-formed messages of both directions parse; wrong ones become `protocol`
 // errors that keep the request id when it is readable; wire forms convert to core types and back.
 import { describe, expect, test } from 'vitest'
-import { StatecraftError, type Update } from '@statecraft/core'
+import { StatecraftError, type Update, type Value } from '@statecraft/core'
 import {
   CLIENT_MESSAGE_TYPES, decodeClientFrame, decodeServerFrame, encode, fetchedFromWire, fetchedToWire, txnFromWire,
   txnToWire, updateFromWire, updateToWire, type ClientMessage, type ServerMessage,
@@ -71,7 +71,7 @@ test('a value that is not JSON (NaN, a Date from msgpack) is refused', () => {
 
 test('server messages parse, and wire forms convert back to core types', () => {
   const u: Update = {
-    replace: new Map([['a', 1], ['b', new Uint8Array([9])]]),
+    replace: new Map<string, Value>([['a', 1], ['b', new Uint8Array([9])]]),
     txns: [{ versions: { s: 2 }, txn: new Map([['a', { type: 'set', value: 2 }]]), meta: { m: 1 } }],
     leave: ['c'],
     enter: new Map([['d', 'x']]),
