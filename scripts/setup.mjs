@@ -41,7 +41,9 @@ function ensureChromium() {
   if (existsSync(CHROMIUM)) return
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
   if (!isRoot || has('apt-get', ['--version']) === undefined) {
-    throw new Error(`browser tests need Debian's chromium at ${CHROMIUM}; install it with: sudo apt-get update && sudo apt-get install -y chromium`)
+    // Not fatal: the browser tests report themselves skipped, and the summary line counts them.
+    console.warn(`[setup] browser tests need Debian's chromium at ${CHROMIUM} and will be skipped; install it with: sudo apt-get update && sudo apt-get install -y chromium`)
+    return
   }
   log('installing Debian chromium for browser tests (apt-get)')
   run('apt-get update -qq', { stdio: ['ignore', 'ignore', 'inherit'] })
