@@ -241,6 +241,19 @@ export class Agent<C = unknown> implements Session {
 
   send(msg: ServerMessage): void {
     if (this.state === 'closed') return
+    // Checked before sending, so one big message (a catch-up, a large fetch) always goes out; a
+    // reader that is really behind is over the limit when the next one comes.
+    const l = this.server.limits
+    const buffered = this.port.bufferedAmount
+    if (buffered > l.hardMaxBufferedBytes) {
+      this.server.log({ level: 'warn', message: `closed a connection with ${buffered} bytes unread`, connection: this.id, code: 'rate-limited' })
+      this.close(CLOSE_CODES.slowReader, 'slow reader')
+      return
+    }
+    if (msg.type === 'update' && buffered > l.maxBufferedBytes) {
+      this.dropSubscriptions(buffered)
+      return
+    }
     let frame: Frame
     try {
       frame = codecs[this.encoding].encode(msg)
@@ -249,18 +262,10 @@ export class Agent<C = unknown> implements Session {
       return
     }
     this.port.send(frame)
-    const buffered = this.port.bufferedAmount
-    if (buffered > this.server.limits.maxBufferedBytes) this.overflow(buffered)
   }
 
-  /** A slow reader: its send buffer is over the limit. Drop its subscriptions (or, past the hard limit, it). */
-  private overflow(buffered: number): void {
-    const l = this.server.limits
-    if (buffered > l.hardMaxBufferedBytes) {
-      this.server.log({ level: 'warn', message: `closed a connection with ${buffered} bytes unread`, connection: this.id, code: 'rate-limited' })
-      this.close(CLOSE_CODES.slowReader, 'slow reader')
-      return
-    }
+  /** A slow reader: its send buffer is over the limit. Drop its subscriptions; it resubscribes when it has read. */
+  private dropSubscriptions(buffered: number): void {
     if (this.subs.size === 0) return
     const dropped = [...this.subs]
     this.subs.clear()

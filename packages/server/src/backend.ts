@@ -99,7 +99,7 @@ export class Backend<C = unknown> implements ServerContext {
     if (this.closed) return
     this.closed = true
     clearInterval(this.timer)
-    for (const a of [...this.agents]) a.close(CLOSE_CODES.goingAway, 'server closed')
+    for (const a of this.agents) a.close(CLOSE_CODES.goingAway, 'server closed')
     this.agents.clear()
   }
 }

@@ -12,11 +12,12 @@ export interface ServerLimits {
   /** Unanswered fetch, getOps and mutate requests per connection; more get `rate-limited`. Default 256. */
   maxInFlight: number
   /**
-   * A slow reader: when a connection's send buffer passes this, its subscriptions are dropped with
-   * `rate-limited` (the client resubscribes from its last version). Default 4 MiB.
+   * A slow reader: when an update is due while a connection's send buffer holds more than this,
+   * its subscriptions are dropped with `rate-limited` (the client resubscribes from its last
+   * version). Checked before each send, so one message larger than this still goes out. Default 4 MiB.
    */
   maxBufferedBytes: number
-  /** Past this the connection itself is closed: it reads nothing, not even replies. Default 4 × maxBufferedBytes. */
+  /** A message due while the buffer holds more than this closes the connection: it reads nothing, not even replies. Default 4 × maxBufferedBytes. */
   hardMaxBufferedBytes: number
 }
 
