@@ -4,6 +4,7 @@ import { type as json1Type } from 'ot-json1'
 import { type as textType } from 'ot-text-unicode'
 import { StatecraftError } from './errors.ts'
 import { checkValue, isBinary, ownValue } from './values.ts'
+import { applyText, invertText } from './text-rope.ts'
 import type { Json, Op, OTOp, OTTypeName, Value } from './types.ts'
 
 export interface OTType<Snap, O> {
@@ -65,7 +66,7 @@ registerOTType<string, OTOp['op']>({
   checkSnapshot(v) {
     if (v !== undefined && typeof v !== 'string') throw new StatecraftError('invalid', 'a text op edits a string value, not ' + (isBinary(v) ? 'binary' : typeof v))
   },
-  apply: (snap, op) => textType.apply(snap ?? '', op as never),
+  apply: (snap, op) => applyText(snap ?? '', op as never),
   transform: (a, b, side) => textType.transform(a as never, b as never, side) as OTOp['op'],
   compose: (a, b) => textType.compose(a as never, b as never) as OTOp['op'],
   checkOp(op) {
@@ -73,7 +74,7 @@ registerOTType<string, OTOp['op']>({
     textType.checkOp(op as never)
   },
   isNoop: op => (op as unknown[]).length === 0,
-  invertWithDoc: (op, snap) => (textType as unknown as { invertWithDoc(o: unknown, s: string): OTOp['op'] }).invertWithDoc(op, snap ?? ''),
+  invertWithDoc: (op, snap) => invertText(op as never, snap ?? '') as OTOp['op'],
 })
 
 /** Throws `invalid` unless `op` is a well-formed op of a registered type. */
