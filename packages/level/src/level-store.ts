@@ -234,6 +234,11 @@ class LevelDBStore implements LevelStore {
   private readonly index = new SortedKeys()
   /** Keys with op records after their snapshot (planned state). */
   private readonly opsKeys = new Set<Key>()
+  /**
+   * Absent keys with a tombstone, and its version (planned state). In memory so that writing a
+   * key that does not exist needs no read; old tombstones are purged with the history window.
+   */
+  private readonly tombs = new Map<Key, number>()
   private readonly cache = new Map<Key, DocEntry>()
   private cacheBytes = 0
   private readonly loading = new Map<Key, { pins: number; promise: Promise<DocEntry> }>()
@@ -256,9 +261,13 @@ class LevelDBStore implements LevelStore {
 
   private readonly queue: Request[] = []
   private pumping: Promise<void> | undefined
+  private pumpActive = false
   private group: Group = newGroup()
   private writing: Promise<void> | undefined
-  private finalizing: Promise<void> = Promise.resolve()
+  /** Durable groups waiting to become visible, in order. */
+  private readonly toFinalize: Group[] = []
+  /** Set while the first of them waits for docs to load; resolves when it is done. */
+  private finalizing: Promise<void> | undefined
   private readonly reads = new Set<Promise<unknown>>()
   private compacting: Promise<void> | undefined
   private timer: ReturnType<typeof setInterval> | undefined
@@ -349,6 +358,7 @@ class LevelDBStore implements LevelStore {
     // The key index: every doc key, in order (LevelDB's order is the keys' order by construction).
     for await (const k of this.db.keys({ gte: nsStart(NS.doc), lt: nsEnd(NS.doc) })) this.index.appendSorted(readKey(k, 1, k.length))
     for await (const k of this.db.keys({ gte: nsStart(NS.op), lt: nsEnd(NS.op) })) this.opsKeys.add(opRecordKey(k))
+    for await (const [k, v] of this.db.iterator({ gte: nsStart(NS.tomb), lt: nsEnd(NS.tomb) })) this.tombs.set(readKey(k, 1, k.length), decodeU64(v))
 
     this.timer = setInterval(() => void this.compact(), this.compactInterval)
     this.timer.unref()
@@ -420,7 +430,7 @@ class LevelDBStore implements LevelStore {
    * Pins the entries of `keys` into `held` (each key once), loading those not in memory.
    * The caller releases them with `release(held)`.
    */
-  private async acquire(keys: Iterable<Key>, held: Map<Key, DocEntry>): Promise<void> {
+  private acquire(keys: Iterable<Key>, held: Map<Key, DocEntry>): Promise<void> | undefined {
     let toLoad: Key[] | undefined
     let waits: Promise<void>[] | undefined
     const seen = new Set<Key>()
@@ -434,6 +444,15 @@ class LevelDBStore implements LevelStore {
         // Most recently used last: eviction walks from the front.
         this.cache.delete(k)
         this.cache.set(k, e)
+        continue
+      }
+      if (!this.index.has(k) && !this.loading.has(k)) {
+        // Absent and not being written (it is not in memory): all there is to know is in memory.
+        const e = this.absentEntry(k)
+        e.pins++
+        held.set(k, e)
+        this.cache.set(k, e)
+        this.cacheBytes += e.size
         continue
       }
       const l = this.loading.get(k)
@@ -466,7 +485,7 @@ class LevelDBStore implements LevelStore {
       )
       ;(waits ??= []).push(done)
     }
-    if (waits !== undefined) await Promise.all(waits)
+    return waits === undefined ? undefined : Promise.all(waits).then(() => {})
   }
 
   private release(held: Map<Key, DocEntry>): void {
@@ -475,20 +494,30 @@ class LevelDBStore implements LevelStore {
     this.evict()
   }
 
+  /** The entry of a key that does not exist (and is not being written). */
+  private absentEntry(k: Key): DocEntry {
+    const tomb = this.tombs.get(k) ?? 0
+    return {
+      key: k, value: undefined, pValue: undefined, pVersion: tomb > 0 ? tomb : this.tombFloor, pending: 0, pins: 0, ops: [], opBytes: 0, tomb,
+      size: ENTRY_OVERHEAD + k.length,
+    }
+  }
+
   /** Reads docs from disk. Only for keys with no txn in flight (those are in memory), so disk is current. */
   private async loadEntries(keys: Key[]): Promise<DocEntry[]> {
     const exists = keys.map(k => this.index.has(k))
-    const raw = await this.db.getMany(keys.map((k, i) => (exists[i] === true ? docKey(k) : tombKey(k))))
+    const raw = await this.db.getMany(keys.filter((_, i) => exists[i] === true).map(docKey))
     const out: DocEntry[] = []
+    let j = 0
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i] as Key
-      const buf = raw[i]
-      const e: DocEntry = { key: k, value: undefined, pValue: undefined, pVersion: 0, pending: 0, pins: 0, ops: [], opBytes: 0, tomb: 0, size: 0 }
       if (exists[i] !== true) {
-        e.tomb = buf === undefined ? 0 : decodeU64(buf)
-        e.pVersion = e.tomb > 0 ? e.tomb : this.tombFloor
-        e.size = ENTRY_OVERHEAD + k.length
-      } else {
+        out.push(this.absentEntry(k))
+        continue
+      }
+      const buf = raw[j++]
+      const e: DocEntry = { key: k, value: undefined, pValue: undefined, pVersion: 0, pending: 0, pins: 0, ops: [], opBytes: 0, tomb: 0, size: 0 }
+      {
         if (buf === undefined) throw new StatecraftError('internal', `the LevelDB store lost the record of ${JSON.stringify(k)}`)
         const snap = decodeDoc(buf)
         let value: Value | undefined = snap.value
@@ -863,7 +892,8 @@ class LevelDBStore implements LevelStore {
   // ---- writes -----------------------------------------------------------------------------------
 
   async mutate(txn: Txn, o: MutateOptions = {}): Promise<Versions> {
-    await this.usable()
+    const opening = this.usable()
+    if (opening !== undefined) await opening
     checkTxn(txn)
     checkMutateOptions(o)
     for (const op of txn.values()) {
@@ -882,7 +912,7 @@ class LevelDBStore implements LevelStore {
         resolve,
         reject,
       })
-      this.pumping ??= this.pump()
+      this.kick()
     })
   }
 
@@ -909,9 +939,15 @@ class LevelDBStore implements LevelStore {
             for (const k of r.conflictKeys) keys.push(k)
             if (r.clientId !== undefined) clientIds.add(r.clientId)
           }
-          const loads: Promise<void>[] = [this.acquire(keys, held)]
-          for (const id of clientIds) loads.push(this.acquireClient(id, clients))
-          await Promise.all(loads)
+          let loads: Promise<void>[] | undefined
+          const docs = this.acquire(keys, held)
+          if (docs !== undefined) (loads ??= []).push(docs)
+          for (const id of clientIds) {
+            const c = this.acquireClient(id, clients)
+            if (c !== undefined) (loads ??= []).push(c)
+          }
+          // Everything in memory: plan at once, in the caller's turn.
+          if (loads !== undefined) await Promise.all(loads)
         } catch (e) {
           const err = StatecraftError.from(e)
           for (const r of reqs) {
@@ -927,11 +963,13 @@ class LevelDBStore implements LevelStore {
               continue
             }
             let extra: Map<number, LogEntry> | undefined
-            try {
-              extra = await this.logForTransform(r, held)
-            } catch (e) {
-              r.reject(e)
-              continue
+            if (this.needsDiskLog(r, held)) {
+              try {
+                extra = await this.logForTransform(r.base as number)
+              } catch (e) {
+                r.reject(e)
+                continue
+              }
             }
             this.planOne(r, held, clients, extra)
             if (this.group.txns.length >= MAX_GROUP_TXNS || this.group.bytes >= MAX_GROUP_BYTES) this.flush()
@@ -943,27 +981,41 @@ class LevelDBStore implements LevelStore {
         this.flush()
       }
     } finally {
+      this.pumpActive = false
       this.pumping = undefined
     }
   }
 
-  private async acquireClient(id: string, into: Map<string, ClientState>): Promise<void> {
-    let c = this.clients.get(id)
-    if (c === undefined) {
-      let p = this.loadingClients.get(id)
-      if (p === undefined) {
-        p = this.loadClient(id).then(c => {
-          this.loadingClients.delete(id)
-          this.clients.set(id, c)
-          return c
-        })
-        this.loadingClients.set(id, p)
-        p.catch(() => this.loadingClients.delete(id))
-      }
-      c = await p
+  /** Starts planning queued requests unless that is under way. */
+  private kick(): void {
+    if (this.pumpActive) return
+    this.pumpActive = true
+    const p = this.pump()
+    // A pump that found everything in memory has finished already.
+    if (this.pumpActive) this.pumping = p
+  }
+
+  private acquireClient(id: string, into: Map<string, ClientState>): Promise<void> | undefined {
+    const c = this.clients.get(id)
+    if (c !== undefined) {
+      c.busy++
+      into.set(id, c)
+      return undefined
     }
-    c.busy++
-    into.set(id, c)
+    let p = this.loadingClients.get(id)
+    if (p === undefined) {
+      p = this.loadClient(id).then(c => {
+        this.loadingClients.delete(id)
+        this.clients.set(id, c)
+        return c
+      })
+      this.loadingClients.set(id, p)
+      p.catch(() => this.loadingClients.delete(id))
+    }
+    return p.then(c => {
+      c.busy++
+      into.set(id, c)
+    })
   }
 
   private async loadClient(id: string): Promise<ClientState> {
@@ -974,13 +1026,15 @@ class LevelDBStore implements LevelStore {
     return { applied, floor: floor === undefined ? -1 : decodeU64(floor), busy: 0 }
   }
 
-  /** Log entries from disk a transform over a stale base needs, when they have left memory. */
-  private async logForTransform(r: TxnRequest, held: Map<Key, DocEntry>): Promise<Map<number, LogEntry> | undefined> {
+  /** Whether a transform over a stale base needs log entries that have left memory. */
+  private needsDiskLog(r: TxnRequest, held: Map<Key, DocEntry>): boolean {
     const base = r.base
-    if (base === undefined || base >= this.memStart || base < this.historyStart) return undefined
-    let needed = false
-    for (const [k, op] of r.txn) if (isOTOp(op) && (held.get(k)?.pVersion ?? 0) > base) needed = true
-    if (!needed) return undefined
+    if (base === undefined || base >= this.memStart || base < this.historyStart) return false
+    for (const [k, op] of r.txn) if (isOTOp(op) && (held.get(k)?.pVersion ?? 0) > base) return true
+    return false
+  }
+
+  private async logForTransform(base: number): Promise<Map<number, LogEntry>> {
     const extra = new Map<number, LogEntry>()
     this.memHold++
     try {
@@ -1063,6 +1117,7 @@ class LevelDBStore implements LevelStore {
       if (e.tomb > 0) ops.push(del(tombByVersionKey(e.tomb, k)))
       ops.push(put(tombKey(k), encodeU64(version)), put(tombByVersionKey(version, k), EMPTY))
       e.tomb = version
+      this.tombs.set(k, version)
       this.resize(e, ENTRY_OVERHEAD + k.length)
       return
     }
@@ -1083,6 +1138,7 @@ class LevelDBStore implements LevelStore {
     if (e.tomb > 0) {
       ops.push(del(tombKey(k)), del(tombByVersionKey(e.tomb, k)))
       e.tomb = 0
+      this.tombs.delete(k)
     }
     this.resize(e, doc.length + ENTRY_OVERHEAD + k.length)
   }
@@ -1127,6 +1183,7 @@ class LevelDBStore implements LevelStore {
       if (e === undefined || e.pValue !== undefined || e.tomb !== v) continue
       g.ops.push(del(tombKey(k)), del(tombByVersionKey(v, k)))
       e.tomb = 0
+      this.tombs.delete(k)
       e.pending++
       g.touched.push(e)
       if (v > floor) floor = v
@@ -1161,7 +1218,8 @@ class LevelDBStore implements LevelStore {
         this.writing = undefined
         this.batches++
         this.txnsWritten += g.txns.length
-        this.finalizing = this.finalizing.then(() => this.finalize(g)).catch((e: unknown) => this.fail(e))
+        this.toFinalize.push(g)
+        this.drainFinalize()
         this.flush()
       },
       (e: unknown) => {
@@ -1171,18 +1229,34 @@ class LevelDBStore implements LevelStore {
     )
   }
 
-  /** Makes a durable group visible: state, index, subscribers and callers, txn by txn. */
-  private async finalize(g: Group): Promise<void> {
-    const held = new Map<Key, DocEntry>()
-    try {
+  /** Makes durable groups visible in order; waits only when a live window needs docs loaded. */
+  private drainFinalize(): void {
+    while (this.finalizing === undefined) {
+      const g = this.toFinalize[0]
+      if (g === undefined) return
+      const held = new Map<Key, DocEntry>()
       const need = this.windowCandidates(g)
-      if (need !== undefined) {
-        try {
-          await this.acquire(need, held)
-        } catch {
-          // Fanout falls back to synchronous reads (visibleValue).
-        }
+      const loading = need === undefined ? undefined : this.acquire(need, held)
+      if (loading !== undefined) {
+        this.finalizing = loading
+          // On a failed load Fanout falls back to synchronous reads (visibleValue).
+          .catch(() => {})
+          .then(() => {
+            this.finalizing = undefined
+            this.toFinalize.shift()
+            this.finalize(g, held)
+            this.drainFinalize()
+          })
+        return
       }
+      this.toFinalize.shift()
+      this.finalize(g, held)
+    }
+  }
+
+  /** Makes a durable group visible: state, index, subscribers and callers, txn by txn. */
+  private finalize(g: Group, held: Map<Key, DocEntry>): void {
+    try {
       for (const t of g.txns) {
         for (const [e, v] of t.writes) {
           const had = e.value !== undefined
@@ -1204,6 +1278,8 @@ class LevelDBStore implements LevelStore {
         }
       }
       for (const e of g.touched) e.pending--
+    } catch (e) {
+      this.fail(e)
     } finally {
       this.release(held)
     }
@@ -1267,7 +1343,7 @@ class LevelDBStore implements LevelStore {
       if (items.length > 0 && !this.closed) {
         await new Promise<void>(done => {
           this.queue.push({ kind: 'purge', items, done })
-          this.pumping ??= this.pump()
+          this.kick()
         })
       }
     }
@@ -1325,8 +1401,8 @@ class LevelDBStore implements LevelStore {
       if (this.pumping !== undefined) await this.pumping
       this.flush()
       if (this.writing !== undefined) await this.writing.catch(() => {})
-      await this.finalizing
-      if (this.queue.length === 0 && this.pumping === undefined && this.writing === undefined && this.group.ops.length === 0) break
+      while (this.finalizing !== undefined) await this.finalizing
+      if (this.queue.length === 0 && this.pumping === undefined && this.writing === undefined && this.group.ops.length === 0 && this.toFinalize.length === 0) break
       if (this.failed !== undefined) break
     }
     await Promise.allSettled([...this.reads])

@@ -1,0 +1,110 @@
+// `pnpm bench` for @statecraft/level. Not a test: prints figures and ratios against a baseline
+// measured in the same run.
+//
+// 1. Single-key txns/s through levelStore with 1 and 64 concurrent writers, against raw
+//    classic-level batch puts of the same keys and values (same concurrency, same sync).
+// 2. 1-character text edits/s on a 10 KB and on a 1 MB text doc (one writer).
+//
+// Options (env): BENCH_SECONDS (per measurement, default 3), BENCH_SYNC=0 (no fsync), BENCH_DIR.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ClassicLevel } from 'classic-level'
+import { levelStore } from '@statecraft/level'
+import type { Json, Txn } from '@statecraft/core'
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 3)
+const sync = process.env.BENCH_SYNC !== '0'
+const root = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'statecraft-level-bench-'))
+let dirs = 0
+const freshDir = (): string => join(root, `d${++dirs}`)
+
+const KEYS = 10_000
+const keyOf = (i: number): string => `bench/${(i * 7919) % KEYS}`
+const valueOf = (i: number): Json => ({ i, at: 1_700_000_000_000 + i, title: `item ${i}`, body: 'x'.repeat(100) })
+
+/** Runs `op(i)` from `concurrency` workers for `ms`; returns [ops done, seconds taken]. */
+async function run(concurrency: number, ms: number, op: (i: number) => Promise<unknown>): Promise<[number, number]> {
+  let next = 0
+  const start = performance.now()
+  const until = start + ms
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) await op(next++)
+    }),
+  )
+  return [next, (performance.now() - start) / 1000]
+}
+
+/** ops/s over the whole time, after a warm-up. */
+async function measure(concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> {
+  await run(concurrency, 300, op)
+  const [n, s] = await run(concurrency, seconds * 1000, op)
+  return n / s
+}
+
+/**
+ * Single-key txns: the store and raw classic-level, in alternating slices so that drift in the
+ * disk's fsync latency (large on virtual disks) hits both alike. Returns [store/s, raw/s].
+ */
+async function txnsVersusRaw(concurrency: number): Promise<[number, number]> {
+  const db = new ClassicLevel<string, string>(freshDir(), { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+  await db.open()
+  const s = levelStore(freshDir(), { sync })
+  const raw = (i: number): Promise<void> => db.batch([{ type: 'put', key: keyOf(i), value: JSON.stringify(valueOf(i)) }], { sync })
+  const txn = (i: number): Promise<unknown> => s.mutate(new Map([[keyOf(i), { type: 'set', value: valueOf(i) }]]) as Txn)
+  await run(concurrency, 300, raw)
+  await run(concurrency, 300, txn)
+  const slices = 6
+  const total = { raw: [0, 0], store: [0, 0] }
+  for (let i = 0; i < slices; i++) {
+    for (const [name, op] of [['raw', raw], ['store', txn]] as const) {
+      const [n, t] = await run(concurrency, (seconds * 1000) / slices, op)
+      total[name][0] += n
+      total[name][1] += t
+    }
+  }
+  const st = s.stats()
+  await s.close()
+  await db.close()
+  process.stdout.write(`    (store: ${st.txns} txns in ${st.batches} batches, ${(st.txns / st.batches).toFixed(1)} txns/batch)\n`)
+  return [(total.store[0] as number) / (total.store[1] as number), (total.raw[0] as number) / (total.raw[1] as number)]
+}
+
+async function textEdits(size: number): Promise<number> {
+  const s = levelStore(freshDir(), { sync })
+  const k = 'doc'
+  const initial = 'abcdefghij'.repeat(Math.ceil(size / 10)).slice(0, size)
+  let len = initial.length
+  await s.mutate(new Map([[k, { type: 'set', value: initial }]]))
+  let seed = 42
+  const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n)
+  const edit = async (): Promise<void> => {
+    const pos = rand(len + 1)
+    await s.mutate(new Map([[k, { type: 'text', op: pos === 0 ? ['y'] : [pos, 'y'] }]]))
+    len++
+  }
+  await measure(1, edit) // warm-up
+  const r = await measure(1, edit)
+  const st = s.stats()
+  await s.close()
+  process.stdout.write(`    (doc now ${(len / 1024).toFixed(0)} KB; ${st.docsWithOps} doc with op records)\n`)
+  return r
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(9)
+
+try {
+  console.log(`@statecraft/level bench: ${seconds}s per measurement, sync=${sync}, dir ${root}, node ${process.version}`)
+  console.log('\nsingle-key txns/s (set of a ~150-byte JSON value, 10,000 keys)')
+  for (const c of [1, 64]) {
+    const [store, raw] = await txnsVersusRaw(c)
+    console.log(`  ${String(c).padStart(2)} writer${c === 1 ? ' ' : 's'}: levelStore ${fmt(store)}/s   raw classic-level batch ${fmt(raw)}/s   ratio ${(store / raw).toFixed(2)}`)
+  }
+  console.log('\n1-character text edits/s (random positions, one writer)')
+  const small = await textEdits(10 * 1024)
+  const large = await textEdits(1024 * 1024)
+  console.log(`  10 KB doc: ${fmt(small)}/s   1 MB doc: ${fmt(large)}/s   ratio (1 MB / 10 KB) ${(large / small).toFixed(2)}`)
+} finally {
+  rmSync(root, { recursive: true, force: true })
+}
