@@ -67,6 +67,10 @@ export interface LevelStoreStats {
   cacheBytes: number
   /** Docs with OT ops stored after their snapshot. */
   docsWithOps: number
+  /** Deleted keys whose tombstone is kept (for conflict checks); purged once older than the history window. */
+  tombstones: number
+  /** Op log records still on disk below the history window, waiting for compaction. */
+  compactionBacklog: number
   /** Batches written and txns in them, since open. */
   batches: number
   txns: number
@@ -404,6 +408,8 @@ class LevelDBStore implements LevelStore {
       cachedDocs: this.cache.size,
       cacheBytes: this.cacheBytes,
       docsWithOps: this.opsKeys.size,
+      tombstones: this.tombs.size,
+      compactionBacklog: this.historyStart - this.physicalStart,
       batches: this.batches,
       txns: this.txnsWritten,
     }
