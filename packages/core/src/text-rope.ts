@@ -135,7 +135,7 @@ export function applyText(s: string, op: TextOp): string {
 
 /** ot-text-unicode's invertWithDoc, fast for large strings. */
 export function invertText(op: TextOp, doc: string): TextOp {
-  const invert = (textType as unknown as { invertWithDoc(o: TextOp, d: string): TextOp }).invertWithDoc
+  const invert = (o: TextOp, d: string): TextOp => (textType as unknown as { invertWithDoc(o: TextOp, d: string): TextOp }).invertWithDoc(o, d)
   if (doc.length < LARGE) return invert(op, doc)
   textType.checkOp(op)
   const r = ropeOf(doc)

@@ -17,7 +17,8 @@ process.stdout.write(`ready ${now.versions[s.info.uid] ?? 0}\n`)
 
 async function writer(w: number): Promise<void> {
   let n = ((now.results.get(`a/${w}`) as { n?: number } | undefined)?.n ?? 0) + 1
-  let len = [...((now.results.get(`t/${w}`) as string | undefined) ?? '')].length
+  // The text is ASCII, so its length in code units is its length in text-op positions.
+  let len = ((now.results.get(`t/${w}`) as string | undefined) ?? '').length
   for (;;) {
     const value: Json = { w, n, round, pad: 'x'.repeat(n % 50) }
     const piece = `;${n}`

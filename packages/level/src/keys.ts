@@ -18,6 +18,7 @@ export const NS = {
   seqFloor: 0x46, // 'F' + clientId → seqs at or below this are forgotten
 } as const
 
+// oxlint-disable-next-line no-control-regex -- U+0000 and U+0001 are exactly what needs escaping
 const NEEDS_SLOW = /[\u0000\u0001\uD800-\uDFFF]/
 
 /** Bytes of the ordered encoding of `k`. */

@@ -345,7 +345,7 @@ class LevelDBStore implements LevelStore {
       const f = decodeJson(format)
       if (typeof f !== 'number' || f > FORMAT_VERSION) {
         await this.db.close()
-        throw new StatecraftError('unsupported', `the store at ${this.path} holds format ${String(f)}; this version reads up to ${FORMAT_VERSION}`)
+        throw new StatecraftError('unsupported', `the store at ${this.path} holds format ${JSON.stringify(f)}; this version reads up to ${FORMAT_VERSION}`)
       }
       if (uid === undefined || decodeJson(uid) !== this.uid) {
         await this.db.close()
@@ -1411,7 +1411,7 @@ class LevelDBStore implements LevelStore {
       if (this.queue.length === 0 && this.pumping === undefined && this.writing === undefined && this.group.ops.length === 0 && this.toFinalize.length === 0) break
       if (this.failed !== undefined) break
     }
-    await Promise.allSettled([...this.reads])
+    await Promise.allSettled(this.reads)
     if (this.compacting !== undefined) await this.compacting
     this.fanout.endAll()
     for (const f of this.starting) f.end()

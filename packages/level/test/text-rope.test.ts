@@ -6,7 +6,7 @@ import type { TextOp } from 'ot-text-unicode'
 import { applyOp, undoOp } from '@statecraft/core'
 import type { Op } from '@statecraft/core'
 
-const stockInvert = (textType as unknown as { invertWithDoc(o: TextOp, d: string): TextOp }).invertWithDoc
+const stockInvert = (op: TextOp, doc: string): TextOp => (textType as unknown as { invertWithDoc(o: TextOp, d: string): TextOp }).invertWithDoc(op, doc)
 
 function rng(seed: number): (n: number) => number {
   let x = seed
