@@ -80,6 +80,18 @@ function hasReplacementChar(b: Uint8Array): boolean {
   return false
 }
 
+/** "__proto__" as a MessagePack fixstr: msgpackr reads such a key back as "__proto_" (to keep prototypes safe). */
+const PROTO = [0xa9, ...'__proto__'].map(c => (typeof c === 'number' ? c : c.charCodeAt(0)))
+
+function hasProtoString(b: Uint8Array): boolean {
+  for (let i = b.indexOf(0xa9); i !== -1 && i + PROTO.length <= b.length; i = b.indexOf(0xa9, i + 1)) {
+    let j = 1
+    while (j < PROTO.length && b[i + j] === PROTO[j]) j++
+    if (j === PROTO.length) return true
+  }
+  return false
+}
+
 const isWellFormed: (s: string) => boolean =
   typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
     ? s => (s as string & { isWellFormed(): boolean }).isWellFormed()
@@ -99,8 +111,9 @@ export const msgpackCodec: Codec = {
   encode(msg) {
     const bytes = packr.pack(msg)
     // MessagePack strings are UTF-8, which cannot hold a lone surrogate; JSON escapes it as \uXXXX.
-    // Such a message goes as a JSON text frame (receivers pick the codec by frame type).
-    if (hasReplacementChar(bytes) && !allWellFormed(msg)) return jsonCodec.encode(msg)
+    // And msgpackr renames a "__proto__" key. Such a message goes as a JSON text frame instead
+    // (receivers pick the codec by frame type, so either may come at any time).
+    if ((hasReplacementChar(bytes) && !allWellFormed(msg)) || hasProtoString(bytes)) return jsonCodec.encode(msg)
     return bytes
   },
   decode(frame) {
