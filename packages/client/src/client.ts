@@ -1,0 +1,776 @@
+// createClient: the app-facing, offline-first client. It applies writes locally at once, keeps them
+// in a persistent outbox (the cache), sends them when online — one batch in flight per key, later
+// local edits composed while one is — and keeps every doc it has opened live with one subscription
+// each, transforming pending ops over remote ones. See README.md ("The client SDK").
+import { StatecraftError, composeOps, hasCode, keys, maxVersions, randomId, versionsAtLeast } from '@statecraft/core'
+import type { Key, MutateOptions, Op, Query, Store, Subscription, Update, Value, Versions } from '@statecraft/core'
+import type { Encoding } from '@statecraft/protocol'
+import { backoffDelay, type Backoff } from './backoff.ts'
+import { memoryCache, storeCache, isStore, type CachedEntry, type ClientCache, type CacheWrite } from './client-cache.ts'
+import { DocState, type PendingEntry } from './doc-state.ts'
+import { DocHandle, TextHandle, QueryHandle } from './handles.ts'
+import { idbCache } from './idb-cache.ts'
+import { Remote, type Dial } from './remote-store.ts'
+import { runTransaction, type Transaction, type TransactionOptions } from './transaction.ts'
+import { dialWebSocket, type WebSocketConstructor } from './websocket-port.ts'
+
+export interface ClientOptions {
+  /** The server's ws:// URL … */
+  url?: string
+  /** … or a Dial that opens a Port (e.g. `() => server.connectLocal()`). */
+  dial?: Dial
+  /**
+   * Where docs and the outbox persist: `'memory'` (default; nothing survives the process),
+   * `'indexeddb'` (browsers; see `cacheName`, `cacheMaxBytes`), a ClientCache, or any Store used as
+   * a key-value store (e.g. `await openLevelStore(path)` in Node; the caller closes it).
+   */
+  cache?: 'memory' | 'indexeddb' | ClientCache | Store
+  /** IndexedDB database name for `cache: 'indexeddb'`. Default `statecraft-cache`. */
+  cacheName?: string
+  /** Size cap of the IndexedDB cache (LRU eviction of clean docs). Default 50 MB. */
+  cacheMaxBytes?: number
+  /** The IDBFactory for `cache: 'indexeddb'` (tests: fake-indexeddb's). */
+  indexedDB?: IDBFactory
+  /** Called before each connection; its token goes in the hello. */
+  auth?: () => string | Promise<string>
+  /** The id this client's writes carry with their seqs (default: a new random id per client). */
+  clientId?: string
+  /** Start offline (call `goOnline()` later). */
+  offline?: boolean
+  encoding?: Encoding
+  reconnect?: Backoff
+  WebSocket?: WebSocketConstructor
+  /** Failed writes and connection problems. Default: console.warn. */
+  log?: (message: string) => void
+  /** Every write the server refused (its promise rejects too). */
+  onError?: (err: StatecraftError, key: Key) => void
+}
+
+export interface ClientStatus {
+  online: boolean
+  /** Outbox entries not yet part of the server state. */
+  pending: number
+  /** The highest versions seen from the server. */
+  synced: Versions
+  /** Where the cache lives (`memory`, `indexeddb:<name>`, …), once it is open. */
+  cache: string | undefined
+}
+
+interface Session {
+  remote: Remote
+  alive: boolean
+  subs: Map<Key, Subscription>
+  ended: Promise<void>
+}
+
+const META_CLIENT = 'c'
+const META_SEQ = 's'
+
+export class StatecraftClient {
+  readonly clientId: string
+  readonly docs = new Map<Key, DocState>()
+  /** Outbox entries in send order. */
+  private entries: PendingEntry[] = []
+  private nextOrder = 1
+  private nextSeq = 1
+  private cache: ClientCache | undefined
+  private cacheKind: string | undefined
+  readonly cacheReady: Promise<void>
+  private session: Session | undefined
+  private wantOnline: boolean
+  private loop: Promise<void> | undefined
+  private wake: (() => void) | undefined
+  private isClosed = false
+  private readonly dial: Dial
+  private readonly log: (m: string) => void
+  private synced: Versions = {}
+  private readonly statusListeners = new Set<(s: ClientStatus) => void>()
+  private syncWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = []
+  private readonly queries = new Set<QueryHandle>()
+  // cache writing
+  private dirtyDocs = new Set<Key>()
+  private dirtyEntries = new Set<PendingEntry>()
+  private removedOrders = new Set<number>()
+  private seqDirty = false
+  private flushing: Promise<void> | undefined
+
+  constructor(private readonly opts: ClientOptions) {
+    const target = opts.dial ?? opts.url
+    if (target === undefined) throw new StatecraftError('invalid', 'createClient needs a url or a dial')
+    this.dial = typeof target === 'string' ? () => dialWebSocket(target, opts.WebSocket) : target
+    this.clientId = opts.clientId ?? randomId()
+    this.log = opts.log ?? (m => console.warn(`statecraft client: ${m}`))
+    this.wantOnline = opts.offline !== true
+    this.cacheReady = this.openCache()
+    this.cacheReady.catch(() => {})
+    if (this.wantOnline) this.startLoop()
+  }
+
+  // ---- cache
+
+  private async openCache(): Promise<void> {
+    const c = this.opts.cache ?? 'memory'
+    let cache: ClientCache
+    if (c === 'memory') cache = memoryCache()
+    else if (c === 'indexeddb') {
+      const name = this.opts.cacheName ?? 'statecraft-cache'
+      try {
+        cache = await idbCache(name, {
+          ...(this.opts.cacheMaxBytes === undefined ? {} : { maxBytes: this.opts.cacheMaxBytes }),
+          ...(this.opts.indexedDB === undefined ? {} : { indexedDB: this.opts.indexedDB }),
+        })
+      } catch (e) {
+        if (!hasCode(e, 'conflict')) throw e
+        // Another tab holds the cache (its Web Lock): run on memory, so the two never share an outbox.
+        this.log(`the IndexedDB cache ${name} is open in another tab; this client keeps its data in memory only`)
+        cache = memoryCache()
+      }
+    } else if (isStore(c)) cache = storeCache(c)
+    else cache = c
+    if (this.isClosed) {
+      await cache.close()
+      return
+    }
+    this.cache = cache
+    this.cacheKind = cache.kind
+    const loaded = await cache.load()
+    this.nextSeq = Math.max(this.nextSeq, loaded.seqs.get(this.clientId) ?? 1)
+    for (const e of loaded.entries) {
+      this.nextOrder = Math.max(this.nextOrder, e.order + 1)
+      if (e.clientId === this.clientId) this.nextSeq = Math.max(this.nextSeq, e.seq + 1)
+    }
+    // Entries made before the cache opened get their order and seq when first persisted (after these).
+    for (const [key, d] of loaded.docs) {
+      const doc = this.docFor(key)
+      if (doc.known) continue
+      doc.server = d.value
+      doc.versions = d.versions
+      doc.fromCache = true
+    }
+    const restored: PendingEntry[] = loaded.entries.map(e => this.restoreEntry(e))
+    this.entries = [...restored, ...this.entries]
+    for (const key of new Set(restored.flatMap(e => [...e.txn.keys()]))) {
+      const doc = this.docFor(key)
+      doc.pending = [...restored.filter(e => e.txn.has(key)), ...doc.pending]
+    }
+    for (const doc of this.docs.values()) {
+      doc.recompute()
+      doc.notify(undefined)
+    }
+    if (this.entries.some(e => e.order === 0)) this.scheduleFlush()
+    this.emitStatus()
+    this.pump()
+  }
+
+  private restoreEntry(c: CachedEntry): PendingEntry {
+    return {
+      order: c.order, clientId: c.clientId, seq: c.seq, txn: c.txn,
+      // It may have been sent before the reload: never compose into it, and wait for its fate.
+      sent: true, inflight: false, acked: undefined, folded: new Set(), stuckAt: c.stuckAt,
+      userRev: 1, persistedRev: 1, waiters: [], settled: false,
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing !== undefined || this.isClosed) return
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = undefined
+    })
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      await this.cacheReady
+    } catch (e) {
+      this.log(`the cache could not be opened: ${String(e)}`)
+      return
+    }
+    const cache = this.cache
+    if (cache === undefined) return
+    while (this.dirtyDocs.size > 0 || this.dirtyEntries.size > 0 || this.removedOrders.size > 0 || this.seqDirty) {
+      const w: CacheWrite = { docs: new Map(), entries: new Map(), seqs: new Map() }
+      for (const key of this.dirtyDocs) {
+        const d = this.docs.get(key)
+        if (d?.versions !== undefined) w.docs.set(key, { value: d.server, versions: d.versions })
+      }
+      const revs = new Map<PendingEntry, number>()
+      for (const e of this.dirtyEntries) {
+        if (e.settled) continue
+        if (e.order === 0) {
+          e.order = this.nextOrder++
+          e.seq = this.nextSeq++
+          this.seqDirty = true
+        }
+        const c: CachedEntry = { order: e.order, clientId: e.clientId, seq: e.seq, txn: new Map(e.txn) }
+        if (e.stuckAt !== undefined) c.stuckAt = e.stuckAt
+        w.entries.set(e.order, c)
+        revs.set(e, e.userRev)
+      }
+      for (const o of this.removedOrders) if (!w.entries.has(o)) w.entries.set(o, null)
+      if (this.seqDirty) w.seqs.set(this.clientId, this.nextSeq)
+      this.dirtyDocs.clear()
+      this.dirtyEntries.clear()
+      this.removedOrders.clear()
+      this.seqDirty = false
+      try {
+        await cache.commit(w)
+      } catch (e) {
+        // Nothing of this batch is durable: mark it all dirty again and retry shortly.
+        this.log(`writing the cache failed: ${e instanceof Error ? e.message : String(e)}`)
+        for (const k of w.docs.keys()) this.dirtyDocs.add(k)
+        for (const e2 of revs.keys()) this.dirtyEntries.add(e2)
+        for (const [o, v] of w.entries) if (v === null) this.removedOrders.add(o)
+        this.seqDirty = true
+        if (this.isClosed) return
+        await new Promise(r => setTimeout(r, 200))
+        continue
+      }
+      for (const [e, rev] of revs) e.persistedRev = Math.max(e.persistedRev, rev)
+      this.pump()
+      if (cache.afterCommit !== undefined) {
+        try {
+          await cache.afterCommit(k => this.isPinned(k))
+        } catch (e) {
+          this.log(`cache eviction failed: ${e instanceof Error ? e.message : String(e)}`)
+        }
+      }
+    }
+  }
+
+  private isPinned(key: Key): boolean {
+    const d = this.docs.get(key)
+    return d !== undefined && (d.pending.length > 0 || d.listeners.size > 0)
+  }
+
+  /** Removes cached docs that have no pending writes (e.g. on logout). The outbox stays. */
+  async clearCache(): Promise<void> {
+    await this.cacheReady
+    await this.flushing
+    await this.cache?.clear(k => (this.docs.get(k)?.pending.length ?? 0) > 0)
+  }
+
+  // ---- connection
+
+  get online(): boolean {
+    return this.session?.alive === true
+  }
+
+  goOffline(): void {
+    this.wantOnline = false
+    const s = this.session
+    if (s !== undefined) void s.remote.close()
+    this.emitStatus()
+  }
+
+  goOnline(): void {
+    if (this.isClosed) return
+    this.wantOnline = true
+    this.wake?.()
+    this.startLoop()
+  }
+
+  private startLoop(): void {
+    if (this.loop !== undefined) return
+    this.loop = this.connectionLoop().finally(() => {
+      this.loop = undefined
+      if (this.wantOnline && !this.isClosed) this.startLoop()
+    })
+  }
+
+  private async connectionLoop(): Promise<void> {
+    try {
+      await this.cacheReady
+    } catch (e) {
+      this.log(`the cache could not be opened (${String(e)}); running without one`)
+    }
+    let attempt = 0
+    while (this.wantOnline && !this.isClosed) {
+      const remote = new Remote(this.dial, {
+        reconnect: false,
+        log: this.log,
+        ...(this.opts.auth === undefined ? {} : { auth: this.opts.auth }),
+        ...(this.opts.encoding === undefined ? {} : { encoding: this.opts.encoding }),
+      })
+      try {
+        await remote.start()
+      } catch (e) {
+        if (hasCode(e, 'unauthorized', 'forbidden', 'unsupported')) this.log(`cannot connect: ${e.code}: ${e.message}`)
+        await this.sleep(backoffDelay(attempt++, this.opts.reconnect))
+        continue
+      }
+      if (!this.wantOnline || this.isClosed) {
+        await remote.close()
+        return
+      }
+      attempt = 0
+      await this.runSession(remote)
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise(resolve => {
+      const t = setTimeout(done, ms)
+      function done(): void {
+        clearTimeout(t)
+        resolve()
+      }
+      this.wake = done
+    })
+  }
+
+  private async runSession(remote: Remote): Promise<void> {
+    // A subscription to nothing: it ends exactly when the connection does (reconnect: false).
+    const sentinel = remote.subscribe(keys())
+    const s: Session = { remote, alive: true, subs: new Map(), ended: Promise.resolve() }
+    this.session = s
+    for (const doc of this.docs.values()) this.startDocSub(s, doc)
+    for (const q of this.queries) q.start(remote)
+    this.pump()
+    this.emitStatus()
+    try {
+      for await (const _ of sentinel) {
+        // nothing: only its end matters
+      }
+    } catch {
+      // the connection ended
+    }
+    s.alive = false
+    this.session = undefined
+    await remote.close()
+    for (const e of this.entries) e.inflight = false
+    for (const doc of this.docs.values()) doc.caughtUp = false
+    for (const q of this.queries) q.stop()
+    this.emitStatus()
+  }
+
+  private startDocSub(s: Session, doc: DocState): void {
+    if (s.subs.has(doc.key)) return
+    void this.docSubLoop(s, doc)
+  }
+
+  private async docSubLoop(s: Session, doc: DocState): Promise<void> {
+    let from = doc.resync ? undefined : doc.versions
+    while (s.alive && !this.isClosed) {
+      doc.resync = false
+      doc.caughtUp = false
+      const sub = s.remote.subscribe(keys(doc.key), from === undefined ? {} : { fromVersion: from })
+      s.subs.set(doc.key, sub)
+      try {
+        for await (const u of sub) {
+          doc.inbox.push(u)
+          this.processInbox(doc)
+        }
+        if (doc.resync && s.alive) {
+          from = undefined
+          continue
+        }
+        break
+      } catch (e) {
+        if (hasCode(e, 'version-too-old') && s.alive) {
+          from = undefined
+          continue
+        }
+        if (s.alive && !hasCode(e, 'closed')) this.log(`subscription to ${JSON.stringify(doc.key)} failed: ${String(e)}`)
+        break
+      }
+    }
+    if (s.subs.get(doc.key) !== undefined) s.subs.delete(doc.key)
+  }
+
+  private requestResync(doc: DocState): void {
+    doc.resync = true
+    const s = this.session
+    const sub = s?.subs.get(doc.key)
+    if (sub !== undefined) sub.close()
+  }
+
+  // ---- incoming
+
+  private processInbox(doc: DocState): void {
+    let changed = false
+    while (doc.inbox.length > 0) {
+      const u = doc.inbox[0] as Update
+      // A snapshot's relation to a sent, unacknowledged write is unknown until the server answers it.
+      if (u.replace !== undefined && doc.pending.some(e => e.sent && e.acked === undefined)) break
+      doc.inbox.shift()
+      this.applyUpdate(doc, u)
+      changed = true
+    }
+    if (changed) {
+      this.dirtyDocs.add(doc.key)
+      this.scheduleFlush()
+      this.pump()
+      this.emitStatus()
+    }
+  }
+
+  private applyUpdate(doc: DocState, u: Update): void {
+    const key = doc.key
+    if (u.replace !== undefined) {
+      // Acknowledged writes at or below the snapshot's versions are inside it.
+      const inside = doc.pending.filter(e => e.acked !== undefined && versionsAtLeast(u.versions, e.acked))
+      doc.pending = doc.pending.filter(e => !inside.includes(e))
+      for (const e of inside) this.folded(e, key, e.acked ?? u.versions)
+      doc.replace(u.replace.get(key), u.versions)
+      for (const e of doc.pending) this.dirtyEntries.add(e)
+      doc.notify(undefined)
+    }
+    for (const rec of u.txns) {
+      const op = rec.txn.get(key)
+      if (op === undefined) continue
+      const mine = this.ownEntry(doc, rec.meta)
+      if (mine !== undefined) {
+        doc.fold(mine, op, rec.versions)
+        this.folded(mine, key, rec.versions)
+        doc.notify(undefined)
+      } else {
+        const applied = doc.applyRemote(op, rec.versions)
+        for (const e of doc.pending) this.dirtyEntries.add(e)
+        doc.notify(applied)
+      }
+    }
+    doc.versions = doc.versions === undefined ? u.versions : maxVersions(doc.versions, u.versions)
+    this.synced = maxVersions(this.synced, u.versions)
+    if (u.caughtUp) doc.caughtUp = true
+    if (doc.fromCache) {
+      doc.fromCache = false
+      doc.notify(undefined)
+    }
+  }
+
+  private ownEntry(doc: DocState, meta: Record<string, unknown> | undefined): PendingEntry | undefined {
+    if (meta === undefined) return undefined
+    const c = meta[META_CLIENT]
+    const s = meta[META_SEQ]
+    if (typeof c !== 'string' || typeof s !== 'number') return undefined
+    return doc.pending.find(e => e.clientId === c && e.seq === s)
+  }
+
+  /** The op of `e` on `key` is part of the server state now. */
+  private folded(e: PendingEntry, key: Key, versions: Versions): void {
+    e.folded.add(key)
+    if ([...e.txn.keys()].every(k => e.folded.has(k))) this.finish(e, versions)
+  }
+
+  /** An entry is done (applied, or failed): resolve or reject its writes, drop it from the outbox. */
+  private finish(e: PendingEntry, versions: Versions | undefined, err?: unknown): void {
+    if (e.settled) return
+    e.settled = true
+    const i = this.entries.indexOf(e)
+    if (i >= 0) this.entries.splice(i, 1)
+    if (e.order !== 0) this.removedOrders.add(e.order)
+    this.dirtyEntries.delete(e)
+    for (const w of e.waiters) {
+      if (err !== undefined) w.reject(err)
+      else w.resolve(e.acked ?? versions ?? {})
+    }
+    e.waiters = []
+    this.scheduleFlush()
+  }
+
+  // ---- outgoing
+
+  /** Sends every outbox entry that may go: durable, and no earlier entry on any of its keys unfinished. */
+  pump(): void {
+    const s = this.session
+    if (s === undefined || !s.alive) return
+    const busy = new Set<Key>()
+    for (const e of this.entries) {
+      const ks = [...e.txn.keys()].filter(k => !e.folded.has(k))
+      const blocked = ks.some(k => busy.has(k))
+      for (const k of ks) busy.add(k)
+      if (blocked || e.inflight || e.acked !== undefined || e.settled) continue
+      if (e.persistedRev < e.userRev || e.order === 0) continue
+      if (ks.some(k => this.docs.get(k)?.resync === true)) continue
+      this.send(s, e, ks)
+    }
+  }
+
+  private send(s: Session, e: PendingEntry, ks: Key[]): void {
+    e.inflight = true
+    e.sent = true
+    const txn = new Map<Key, Op>(ks.map(k => [k, e.txn.get(k) as Op]))
+    const o: MutateOptions = { clientId: e.clientId, seq: e.seq, meta: { [META_CLIENT]: e.clientId, [META_SEQ]: e.seq } }
+    const doc = ks.length === 1 ? this.docs.get(ks[0] as Key) : undefined
+    const base = e.stuckAt ?? doc?.versions
+    if (base !== undefined) o.baseVersions = base
+    s.remote.mutate(txn, o).then(
+      v => this.onAck(e, v),
+      (err: unknown) => this.onSendError(s, e, err),
+    )
+  }
+
+  private onAck(e: PendingEntry, v: Versions): void {
+    e.inflight = false
+    if (e.settled) return
+    e.acked = v
+    const ws = e.waiters
+    e.waiters = []
+    for (const w of ws) w.resolve(v)
+    for (const k of e.txn.keys()) {
+      const doc = this.docs.get(k)
+      if (doc !== undefined) this.processInbox(doc)
+    }
+    this.pump()
+    this.emitStatus()
+  }
+
+  private onSendError(s: Session, e: PendingEntry, err: unknown): void {
+    e.inflight = false
+    if (e.settled) return
+    if (!s.alive || hasCode(err, 'closed')) return // sent again on the next connection, with the same seq
+    if (hasCode(err, 'rate-limited')) {
+      setTimeout(() => this.pump(), 100)
+      return
+    }
+    if (hasCode(err, 'version-too-old') && e.stuckAt === undefined) {
+      // Not applied (a refused write never is): rebase over a fresh snapshot, then send again.
+      e.sent = false
+      for (const k of e.txn.keys()) {
+        const doc = this.docs.get(k)
+        if (doc !== undefined) this.requestResync(doc)
+      }
+      return
+    }
+    const se = hasCode(err, 'version-too-old')
+      ? new StatecraftError('conflict', `the doc changed under a write that could not be rebased: ${err.message}`)
+      : StatecraftError.from(err)
+    this.fail(e, se)
+  }
+
+  /** The server refused `e`: it is removed, the local state rolls back, its promise rejects. */
+  private fail(e: PendingEntry, err: StatecraftError): void {
+    for (const k of e.txn.keys()) {
+      const doc = this.docs.get(k)
+      if (doc === undefined) continue
+      doc.drop(e)
+      for (const p of doc.pending) this.dirtyEntries.add(p)
+      doc.notify(undefined)
+      this.opts.onError?.(err, k)
+      if (this.opts.onError === undefined) this.log(`a write to ${JSON.stringify(k)} was refused: ${err.code}: ${err.message}`)
+    }
+    this.finish(e, undefined, err)
+    for (const k of e.txn.keys()) {
+      const doc = this.docs.get(k)
+      if (doc !== undefined) this.processInbox(doc)
+    }
+    this.pump()
+    this.emitStatus()
+  }
+
+  // ---- writes
+
+  docFor(key: Key): DocState {
+    let d = this.docs.get(key)
+    if (d === undefined) {
+      d = new DocState(key)
+      this.docs.set(key, d)
+      const s = this.session
+      if (s !== undefined && s.alive) this.startDocSub(s, d)
+    }
+    return d
+  }
+
+  /**
+   * A local write: applies at once (subscribers see it, pending), then waits in the outbox. Resolves
+   * with the versions the server applied it at; rejects (rolled back) when the server refuses it.
+   */
+  write(key: Key, op: Op): Promise<Versions> {
+    if (this.isClosed) return Promise.reject(new StatecraftError('closed', 'the client is closed'))
+    const doc = this.docFor(key)
+    try {
+      doc.applyLocal(op)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const p = new Promise<Versions>((resolve, reject) => {
+      const last = doc.pending[doc.pending.length - 1]
+      if (last !== undefined && !last.sent && !last.inflight && last.txn.size === 1 && last.stuckAt === undefined) {
+        const c = composeOps(last.txn.get(key) as Op, op)
+        if (c !== undefined) {
+          last.txn.set(key, c)
+          last.userRev++
+          last.waiters.push({ resolve, reject })
+          this.dirtyEntries.add(last)
+          return
+        }
+      }
+      const e: PendingEntry = {
+        order: 0, clientId: this.clientId, seq: 0, txn: new Map([[key, op]]),
+        sent: false, inflight: false, acked: undefined, folded: new Set(), stuckAt: undefined,
+        userRev: 1, persistedRev: 0, waiters: [{ resolve, reject }], settled: false,
+      }
+      this.entries.push(e)
+      doc.pending.push(e)
+      this.dirtyEntries.add(e)
+    })
+    // The caller may not wait for it; failures also reach onError / the log.
+    p.catch(() => {})
+    this.scheduleFlush()
+    doc.notify(op)
+    this.emitStatus()
+    return p
+  }
+
+  /** The current local value of a key (server state + pending writes). */
+  valueOf(key: Key): Value | undefined {
+    return this.docs.get(key)?.local
+  }
+
+  /** Resolves once the doc is known (from the cache or the server), or at once when offline. */
+  async whenKnown(key: Key): Promise<DocState> {
+    const doc = this.docFor(key)
+    await this.cacheReady.catch(() => {})
+    if (doc.known && (doc.caughtUp || !this.online)) return doc
+    if (!this.wantOnline) return doc
+    await new Promise<void>(resolve => {
+      const check = (): void => {
+        if (doc.caughtUp || this.isClosed || !this.wantOnline) {
+          doc.listeners.delete(check)
+          this.statusListeners.delete(check)
+          resolve()
+        }
+      }
+      doc.listeners.add(check)
+      this.statusListeners.add(check)
+      check()
+    })
+    return doc
+  }
+
+  // ---- handles
+
+  doc<T = Value>(key: Key): DocHandle<T> {
+    return new DocHandle<T>(this, key)
+  }
+
+  text(key: Key): TextHandle {
+    return new TextHandle(this, key)
+  }
+
+  query(query: Query): QueryHandle {
+    return new QueryHandle(this, query)
+  }
+
+  /** @internal */
+  addQuery(q: QueryHandle): void {
+    this.queries.add(q)
+    const s = this.session
+    if (s !== undefined && s.alive) q.start(s.remote)
+  }
+
+  /** @internal */
+  removeQuery(q: QueryHandle): void {
+    this.queries.delete(q)
+    q.stop()
+  }
+
+  /** The connected remote store, waiting for a connection (and going online) if need be. */
+  async remote(): Promise<Remote> {
+    for (;;) {
+      if (this.isClosed) throw new StatecraftError('closed', 'the client is closed')
+      const s = this.session
+      if (s !== undefined && s.alive) return s.remote
+      await new Promise<void>(resolve => {
+        const l = (): void => {
+          if (this.online || this.isClosed) {
+            this.statusListeners.delete(l)
+            resolve()
+          }
+        }
+        this.statusListeners.add(l)
+      })
+    }
+  }
+
+  /** Allocates a seq for a write sent outside the outbox (transactions). */
+  async allocSeq(): Promise<number> {
+    await this.cacheReady.catch(() => {})
+    const s = this.nextSeq++
+    this.seqDirty = true
+    this.scheduleFlush()
+    return s
+  }
+
+  transaction<T>(fn: (tx: Transaction) => Promise<T> | T, opts: TransactionOptions = {}): Promise<T> {
+    return runTransaction(this, fn, opts)
+  }
+
+  // ---- status
+
+  /** @internal Calls `fn` on every status change (writes, updates, connection). */
+  statusListen(fn: () => void): () => void {
+    this.statusListeners.add(fn)
+    return () => {
+      this.statusListeners.delete(fn)
+    }
+  }
+
+  get status(): ClientStatus & { subscribe(fn: (s: ClientStatus) => void): () => void } {
+    const s = this.statusNow()
+    return {
+      ...s,
+      subscribe: (fn: (s: ClientStatus) => void) => {
+        const l = (): void => fn(this.statusNow())
+        this.statusListeners.add(l)
+        l()
+        return () => {
+          this.statusListeners.delete(l)
+        }
+      },
+    }
+  }
+
+  private statusNow(): ClientStatus {
+    return { online: this.online, pending: this.entries.length, synced: { ...this.synced }, cache: this.cacheKind }
+  }
+
+  private isSynced(): boolean {
+    if (!this.online || this.entries.length > 0) return false
+    for (const d of this.docs.values()) if (!d.caughtUp || d.inbox.length > 0 || d.resync) return false
+    for (const q of this.queries) if (!q.caughtUp) return false
+    return true
+  }
+
+  /** @internal */
+  emitStatus(): void {
+    for (const l of this.statusListeners) l(this.statusNow())
+    if (this.syncWaiters.length > 0 && this.isSynced()) {
+      const ws = this.syncWaiters
+      this.syncWaiters = []
+      for (const w of ws) w.resolve()
+    }
+  }
+
+  /** Resolves when the outbox is empty and every subscription has caught up (going online is up to you). */
+  whenSynced(): Promise<void> {
+    if (this.isClosed) return Promise.reject(new StatecraftError('closed', 'the client is closed'))
+    if (this.isSynced()) return Promise.resolve()
+    return new Promise((resolve, reject) => this.syncWaiters.push({ resolve, reject }))
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return
+    this.wantOnline = false
+    const s = this.session
+    if (s !== undefined) await s.remote.close()
+    this.wake?.()
+    await this.loop
+    await this.cacheReady.catch(() => {})
+    await this.flushing
+    this.isClosed = true
+    for (const e of this.entries) {
+      // Durable ones stay in the cache for the next client; their promises end here.
+      for (const w of e.waiters) w.reject(new StatecraftError('closed', 'the client closed before the server acknowledged this write'))
+      e.waiters = []
+    }
+    for (const w of this.syncWaiters) w.reject(new StatecraftError('closed', 'the client is closed'))
+    this.syncWaiters = []
+    await this.cache?.close()
+  }
+}
+
+/** Creates a client. Synchronous: it opens its cache and connects in the background, and works offline from the start. */
+export function createClient(opts: ClientOptions): StatecraftClient {
+  return new StatecraftClient(opts)
+}

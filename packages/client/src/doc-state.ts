@@ -1,0 +1,240 @@
+// One document as the client sees it: the server state (value + the versions it is at), the
+// pending writes on it in order, and the local value = server state + pending ops. Remote ops
+// transform the pending ops (and pending ops transform the remote op) with the server's sides;
+// the client's own ops are recognised in the stream by their {clientId, seq} and folded in.
+import { applyOp, isOTOp, transformOp, undoOp, valuesEqual } from '@statecraft/core'
+import type { Json, Key, Op, Update, Value, Versions } from '@statecraft/core'
+import { jsonDiffOp } from './json-diff.ts'
+import { textDiffOp } from './text-diff.ts'
+
+/** A write waiting for the server: one outbox entry. */
+export interface PendingEntry {
+  /** Outbox position (assigned when first persisted; 0 before). */
+  order: number
+  clientId: string
+  /** Assigned with `order`. */
+  seq: number
+  /** The ops, transformed as remote ops arrive. */
+  txn: Map<Key, Op>
+  /** Sent at least once: the server may have applied it, so its ops may no longer be composed into. */
+  sent: boolean
+  inflight: boolean
+  /** The versions the server acknowledged it at. */
+  acked: Versions | undefined
+  /** Keys whose op is part of the server state now (seen in the stream, or inside a snapshot). */
+  folded: Set<Key>
+  /** Could not be rebased over a remote change: sent based on this version so that it fails with `conflict`. */
+  stuckAt: Versions | undefined
+  /** Bumped by each user change (creation, compose); a write is sent only once that change is durable. */
+  userRev: number
+  persistedRev: number
+  waiters: { resolve: (v: Versions) => void; reject: (e: unknown) => void }[]
+  settled: boolean
+}
+
+export interface DocSnapshot<T = Value> {
+  value: T | undefined
+  exists: boolean
+  /** Local writes not yet part of the server state. */
+  pending: boolean
+  /** The server state shown comes from the cache and has not been confirmed by the server in this session. */
+  fromCache: boolean
+}
+
+export type DocListener = (op: Op | undefined) => void
+
+/** What happened to a remote op as it went through the pending ops: its form on the local value, or 'recompute'. */
+type Chain = { kind: 'op'; op: Op } | { kind: 'noop' } | { kind: 'broken' }
+
+export class DocState {
+  server: Value | undefined = undefined
+  /** The versions the server state is at; undefined until the doc is known (never read: writes are blind). */
+  versions: Versions | undefined = undefined
+  fromCache = false
+  /** Entries with an op on this key that is not yet in the server state, in send order. */
+  pending: PendingEntry[] = []
+  local: Value | undefined = undefined
+  /** Updates waiting (a snapshot waits while a sent write's fate is unknown). */
+  inbox: Update[] = []
+  /** The current session's subscription has caught up. */
+  caughtUp = false
+  /** The subscription must restart without fromVersion (a write came back version-too-old). */
+  resync = false
+  readonly listeners = new Set<DocListener>()
+
+  constructor(readonly key: Key) {}
+
+  get known(): boolean {
+    return this.versions !== undefined
+  }
+
+  snapshot<T = Value>(): DocSnapshot<T> {
+    return { value: this.local as T | undefined, exists: this.local !== undefined, pending: this.pending.length > 0, fromCache: this.fromCache }
+  }
+
+  opOf(e: PendingEntry): Op {
+    return e.txn.get(this.key) as Op
+  }
+
+  notify(op: Op | undefined): void {
+    for (const l of this.listeners) l(op)
+  }
+
+  /** Local value = server state + every pending op (ops that no longer fit are skipped: they will fail at the server). */
+  recompute(): void {
+    let v = this.server
+    for (const e of this.pending) {
+      try {
+        v = applyOp(v, this.opOf(e), this.key)
+      } catch {
+        // A stuck op that no longer applies: the server will refuse it too, and it is then dropped.
+      }
+    }
+    this.local = v
+  }
+
+  /** Applies a local op to the local value (throws `invalid` when it does not fit). */
+  applyLocal(op: Op): void {
+    this.local = applyOp(this.local, op, this.key)
+  }
+
+  /** A remote op, committed at `versions`: into the server state, through the pending ops, onto the local value. */
+  applyRemote(op: Op, versions: Versions): Op | undefined {
+    const before = this.versions
+    this.server = applyOp(this.server, op, this.key)
+    this.versions = versions
+    const chain = this.transformPending(op, before)
+    if (chain.kind === 'op') {
+      try {
+        this.local = applyOp(this.local, chain.op, this.key)
+        return chain.op
+      } catch {
+        this.recompute()
+        return undefined
+      }
+    }
+    if (chain.kind === 'broken') this.recompute()
+    return undefined
+  }
+
+  /**
+   * Transforms each pending op over `r` (side 'left', as the server transforms a stale op) and `r`
+   * over each (side 'right'). An op that cannot be transformed (a set/del on either side) is stuck.
+   */
+  private transformPending(r: Op, before: Versions | undefined): Chain {
+    let chain: Chain = { kind: 'op', op: r }
+    for (const e of this.pending) {
+      if (chain.kind === 'noop') break
+      const p = this.opOf(e)
+      if (e.stuckAt !== undefined) {
+        chain = { kind: 'broken' }
+        continue
+      }
+      if (chain.kind === 'broken') {
+        // An earlier op was lost in this chain; this one was made on top of it and cannot be placed.
+        if (before !== undefined) e.stuckAt = before
+        continue
+      }
+      if (!isOTOp(p)) {
+        // A set/del replaces whatever came before: it stands unless it was based on a known state.
+        if (before !== undefined) e.stuckAt = before
+        chain = { kind: 'noop' }
+        continue
+      }
+      const t = transformOp(p, chain.op, 'left')
+      const rt = transformOp(chain.op, p, 'right')
+      if (t === undefined || rt === undefined) {
+        if (before !== undefined) e.stuckAt = before
+        chain = { kind: 'broken' }
+        continue
+      }
+      e.txn.set(this.key, t)
+      chain = { kind: 'op', op: rt }
+    }
+    return chain
+  }
+
+  /** Our own op came back from the server (as the server applied it). */
+  fold(e: PendingEntry, op: Op, versions: Versions): void {
+    const i = this.pending.indexOf(e)
+    const mine = i >= 0 ? this.opOf(e) : undefined
+    this.server = applyOp(this.server, op, this.key)
+    this.versions = versions
+    if (i >= 0) this.pending.splice(i, 1)
+    // Normally the server applied exactly our transformed op, at the head: the local value stands.
+    if (i !== 0 || mine === undefined || JSON.stringify(mine) !== JSON.stringify(op)) this.recompute()
+  }
+
+  /**
+   * A snapshot of the server state (a fresh subscription, or a resubscribe after the history window
+   * was passed): pending ops are rebased over the difference from the old server state to it.
+   */
+  replace(value: Value | undefined, versions: Versions): void {
+    const old = this.server
+    const oldVersions = this.versions
+    this.server = value
+    this.versions = versions
+    const d = diffOp(old, value, this.pending.map(e => this.opOf(e)))
+    if (d !== undefined) this.transformPending(d, oldVersions)
+    else if (!valuesEqual(old, value)) {
+      // No op of the pending ops' type takes old to new: pending ops based on a known state conflict.
+      for (const e of this.pending) if (oldVersions !== undefined && e.stuckAt === undefined) e.stuckAt = oldVersions
+    }
+    this.recompute()
+  }
+
+  /** Removes a failed entry: later pending ops are transformed over its undo, then the local value is rebuilt. */
+  drop(e: PendingEntry): void {
+    const i = this.pending.indexOf(e)
+    if (i < 0) return
+    let before = this.server
+    for (let j = 0; j < i; j++) {
+      try {
+        before = applyOp(before, this.opOf(this.pending[j] as PendingEntry), this.key)
+      } catch {
+        // skipped, as in recompute
+      }
+    }
+    const op = this.opOf(e)
+    this.pending.splice(i, 1)
+    let undo: Op | undefined
+    try {
+      applyOp(before, op, this.key)
+      undo = undoOp(before, op)
+    } catch {
+      undo = undefined
+    }
+    if (undo !== undefined && isOTOp(undo)) {
+      let u: Op | undefined = undo
+      for (const later of this.pending.slice(i)) {
+        if (u === undefined) break
+        const p = this.opOf(later)
+        const t = transformOp(p, u, 'left')
+        const ut = transformOp(u, p, 'right')
+        if (t === undefined) break
+        later.txn.set(this.key, t)
+        u = ut
+      }
+    }
+    this.recompute()
+  }
+}
+
+/**
+ * An op of the pending ops' OT type taking `a` to `b`, or undefined when the values are equal, there
+ * are no pending OT ops, or no such op exists (different types).
+ */
+export function diffOp(a: Value | undefined, b: Value | undefined, pending: Op[]): Op | undefined {
+  if (valuesEqual(a, b)) return undefined
+  const ot = pending.find(isOTOp)
+  if (ot === undefined) return undefined
+  if (ot.type === 'text') {
+    if ((a !== undefined && typeof a !== 'string') || (b !== undefined && typeof b !== 'string')) return undefined
+    return { type: 'text', op: textDiffOp(a ?? '', b ?? '') }
+  }
+  if (ot.type === 'json1') {
+    if (a instanceof Uint8Array || b instanceof Uint8Array) return undefined
+    return { type: 'json1', op: jsonDiffOp(a as Json | undefined, b as Json | undefined) }
+  }
+  return undefined
+}

@@ -1,0 +1,63 @@
+// The client SDK against an in-process server: local-first writes, acknowledgement, live docs.
+import { afterEach, expect, test } from 'vitest'
+import { memoryStore } from '@statecraft/core'
+import { createServer, type StatecraftServer } from '@statecraft/server'
+import { createClient, type StatecraftClient } from '@statecraft/client'
+
+let server: StatecraftServer | undefined
+const clients: StatecraftClient[] = []
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close()
+  await server?.close()
+})
+
+async function setup(): Promise<{ server: StatecraftServer; client: () => StatecraftClient }> {
+  server = await createServer({ store: memoryStore(), log: () => {} })
+  const s = server
+  return {
+    server: s,
+    client: () => {
+      const c = createClient({ dial: () => s.connectLocal(), log: () => {} })
+      clients.push(c)
+      return c
+    },
+  }
+}
+
+test('a doc set applies locally at once and reaches the server and another client', async () => {
+  const { server, client } = await setup()
+  const a = client()
+  const b = client()
+  const seen: unknown[] = []
+  b.doc('x').subscribe(s => seen.push(s.value))
+  const p = a.doc<{ n: number }>('x').set({ n: 1 })
+  expect(a.doc('x').value).toEqual({ n: 1 })
+  expect(a.doc('x').snapshot().pending).toBe(true)
+  await p
+  await a.whenSynced()
+  await b.whenSynced()
+  expect(b.doc('x').value).toEqual({ n: 1 })
+  expect(seen.at(-1)).toEqual({ n: 1 })
+  const f = await server.backend.store.fetch({ kind: 'keys', keys: ['x'] })
+  expect(f.results.get('x')).toEqual({ n: 1 })
+})
+
+test('concurrent text edits converge', async () => {
+  const { client } = await setup()
+  const a = client()
+  const b = client()
+  const ta = a.text('t')
+  const tb = b.text('t')
+  await ta.insert(0, 'hello world')
+  await a.whenSynced()
+  await b.whenSynced()
+  expect(tb.value).toBe('hello world')
+  const pa = ta.insert(5, ' big')
+  const pb = tb.insert(11, '!')
+  await Promise.all([pa, pb])
+  await a.whenSynced()
+  await b.whenSynced()
+  await new Promise(r => setTimeout(r, 20))
+  expect(ta.value).toBe('hello big world!')
+  expect(tb.value).toBe('hello big world!')
+})
