@@ -362,7 +362,7 @@ export class Remote implements RemoteStore {
 
   private onSubError(c: Conn, s: RemoteSub, err: StatecraftError): void {
     s.active = false
-    if (err.code === 'rate-limited') {
+    if (err.code === 'rate-limited' && err.details?.reason === 'slow-reader') {
       // The server dropped it (we read too slowly): come back from where the reader is.
       s.timer = setTimeout(() => {
         s.timer = undefined

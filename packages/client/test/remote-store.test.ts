@@ -160,6 +160,15 @@ describe('subscriptions', () => {
     await store.close()
   })
 
+  test('refused for the subscription limit: ends with rate-limited (no retry loop)', async () => {
+    const { fs, store, s, ended } = await setup()
+    fs.last.send({ type: 'error', id: s.id, error: { code: 'rate-limited', message: 'too many', details: { limit: 'maxSubscriptions' } } })
+    await tick(80)
+    expect(ended()).toMatchObject({ code: 'rate-limited' })
+    expect(fs.last.received).toEqual([])
+    await store.close()
+  })
+
   test('any other error ends the subscription with it', async () => {
     const { fs, store, s, ended } = await setup()
     fs.last.send({ type: 'error', id: s.id, error: { code: 'forbidden', message: 'no' } })
