@@ -1,7 +1,7 @@
 // Crash-test child: writes txns as fast as it can and prints each acknowledged one, until killed.
 // Each txn of writer w sets a/w, b/w and c/w to the same value and appends ";n" to the text doc
 // t/w, so a partial txn shows as keys that disagree. Usage: crash-child.ts DIR ROUND WRITERS
-import { levelStore } from '@statecraft/level'
+import { levelStore, type LevelStoreOptions } from '@statecraft/level'
 import { keys } from '@statecraft/core'
 import type { Json, Txn } from '@statecraft/core'
 import { CRASH_STORE_OPTIONS } from './crash-harness.ts'
@@ -10,7 +10,7 @@ const [dir, roundArg, writersArg] = process.argv.slice(2)
 if (dir === undefined || roundArg === undefined || writersArg === undefined) throw new Error('usage: crash-child.ts DIR ROUND WRITERS')
 const round = Number(roundArg)
 const writers = Number(writersArg)
-const s = levelStore(dir, CRASH_STORE_OPTIONS)
+const s = levelStore(dir, { ...CRASH_STORE_OPTIONS, ...(JSON.parse(process.env.CRASH_STORE_OPTIONS ?? '{}') as LevelStoreOptions) })
 await s.ready()
 const now = await s.fetch(keys(...Array.from({ length: writers }, (_, w) => `a/${w}`), ...Array.from({ length: writers }, (_, w) => `t/${w}`)))
 process.stdout.write(`ready ${now.versions[s.info.uid] ?? 0}\n`)

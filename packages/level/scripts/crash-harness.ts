@@ -33,10 +33,16 @@ interface Ack {
  * One round: start the child, let it write, kill it, verify. `killAfterMs` counts from the first
  * acknowledged txn, or from the spawn when `fromSpawn`. Throws with a description on any violation.
  */
-export async function crashRound(dir: string, round: number, o: { writers: number; killAfterMs: number; fromSpawn?: boolean }): Promise<RoundResult> {
+export async function crashRound(
+  dir: string,
+  round: number,
+  o: { writers: number; killAfterMs: number; fromSpawn?: boolean; storeOptions?: LevelStoreOptions },
+): Promise<RoundResult> {
+  const storeOptions = { ...CRASH_STORE_OPTIONS, ...o.storeOptions }
   const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'crash-child.ts'), dir, String(round), String(o.writers)], {
     cwd: packageDir,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CRASH_STORE_OPTIONS: JSON.stringify(o.storeOptions ?? {}) },
   })
   const acks: Ack[] = []
   let versionBefore = -1
@@ -70,15 +76,23 @@ export async function crashRound(dir: string, round: number, o: { writers: numbe
   clearTimeout(guard)
   if (killTimer !== undefined) clearTimeout(killTimer)
   if (child.signalCode !== 'SIGKILL') throw new Error(`round ${round}: the child exited by itself (${String(child.exitCode)}): ${stderr}`)
-  return verify(dir, round, o.writers, acks, versionBefore, o.killAfterMs)
+  return verify(dir, round, o.writers, acks, versionBefore, o.killAfterMs, storeOptions)
 }
 
 function fail(round: number, msg: string): never {
   throw new Error(`crash round ${round}: ${msg}`)
 }
 
-async function verify(dir: string, round: number, writers: number, acks: Ack[], versionBefore: number, killedAfterMs: number): Promise<RoundResult> {
-  const s = await openLevelStore(dir, CRASH_STORE_OPTIONS)
+async function verify(
+  dir: string,
+  round: number,
+  writers: number,
+  acks: Ack[],
+  versionBefore: number,
+  killedAfterMs: number,
+  storeOptions: LevelStoreOptions,
+): Promise<RoundResult> {
+  const s = await openLevelStore(dir, storeOptions)
   try {
     const uid = s.info.uid
     const ks: string[] = []
@@ -125,7 +139,7 @@ async function verify(dir: string, round: number, writers: number, acks: Ack[], 
     // Versions go on from where they were.
     const next = await s.mutate(new Map([['probe', { type: 'set', value: round as Json }]]))
     if (next[uid] !== version + 1) fail(round, `the next txn got version ${String(next[uid])}, not ${version + 1}`)
-    return { acked: acks.length, unacked: version - Math.max(maxAcked, versionBefore), versionBefore, versionAfter: version, killedAfterMs }
+    return { acked: acks.length, unacked: versionBefore < 0 ? 0 : version - Math.max(maxAcked, versionBefore), versionBefore, versionAfter: version, killedAfterMs }
   } finally {
     await s.close()
   }

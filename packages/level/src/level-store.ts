@@ -199,6 +199,8 @@ const MAX_GROUP_BYTES = 32 * 1024 * 1024
 const MEM_LOG_ENTRIES = 2000
 const MEM_LOG_BYTES = 32 * 1024 * 1024
 const ENTRY_OVERHEAD = 120
+/** Clients whose applied seqs are kept in memory; others are read back from disk when they write. */
+const MAX_CLIENTS = 10_000
 /** A snapshot is written once the ops after it cost about one write of this many bytes each. */
 const BYTES_PER_OP_BUDGET = 1024
 
@@ -261,7 +263,7 @@ class LevelDBStore implements LevelStore {
   /** Limited range queries being fanned out (their windows may pull in uncached docs). */
   private readonly limited = new Map<object, RangeQuery>()
   private readonly starting = new Set<Feed>()
-  private readonly visibleWaiters = new Map<number, Array<(v: Versions) => void>>()
+  private readonly visibleWaiters = new Map<number, Array<{ resolve: (v: Versions) => void; reject: (e: unknown) => void }>>()
 
   private readonly queue: Request[] = []
   private pumping: Promise<void> | undefined
@@ -1006,6 +1008,8 @@ class LevelDBStore implements LevelStore {
     if (c !== undefined) {
       c.busy++
       into.set(id, c)
+      this.clients.delete(id)
+      this.clients.set(id, c)
       return undefined
     }
     let p = this.loadingClients.get(id)
@@ -1013,6 +1017,7 @@ class LevelDBStore implements LevelStore {
       p = this.loadClient(id).then(c => {
         this.loadingClients.delete(id)
         this.clients.set(id, c)
+        this.evictClients()
         return c
       })
       this.loadingClients.set(id, p)
@@ -1022,6 +1027,15 @@ class LevelDBStore implements LevelStore {
       c.busy++
       into.set(id, c)
     })
+  }
+
+  /** Forgets the seqs of idle clients beyond MAX_CLIENTS in memory (they stay on disk). */
+  private evictClients(): void {
+    if (this.clients.size <= MAX_CLIENTS) return
+    for (const [id, c] of this.clients) {
+      if (this.clients.size <= MAX_CLIENTS * 0.9) break
+      if (c.busy === 0) this.clients.delete(id)
+    }
   }
 
   private async loadClient(id: string): Promise<ClientState> {
@@ -1056,7 +1070,7 @@ class LevelDBStore implements LevelStore {
     if (client !== undefined && r.seq !== undefined) {
       const seen = client.applied.get(r.seq)
       if (seen !== undefined) {
-        this.whenVisible(seen, r.resolve)
+        this.whenVisible(seen, r)
         return
       }
       if (r.seq <= client.floor) {
@@ -1201,15 +1215,15 @@ class LevelDBStore implements LevelStore {
     r.done()
   }
 
-  /** Resolves `resolve` once version `v` is visible. */
-  private whenVisible(v: number, resolve: (vs: Versions) => void): void {
+  /** Resolves `w` once version `v` is visible. */
+  private whenVisible(v: number, w: { resolve: (v: Versions) => void; reject: (e: unknown) => void }): void {
     if (v <= this.visible) {
-      resolve(this.versions(v))
+      w.resolve(this.versions(v))
       return
     }
     let ws = this.visibleWaiters.get(v)
     if (ws === undefined) this.visibleWaiters.set(v, (ws = []))
-    ws.push(resolve)
+    ws.push({ resolve: w.resolve, reject: w.reject })
   }
 
   /** Writes the current group as one batch, unless a batch is being written (it goes next). */
@@ -1280,7 +1294,7 @@ class LevelDBStore implements LevelStore {
         const ws = this.visibleWaiters.get(t.version)
         if (ws !== undefined) {
           this.visibleWaiters.delete(t.version)
-          for (const w of ws) w(this.versions(t.version))
+          for (const w of ws) w.resolve(this.versions(t.version))
         }
       }
       for (const e of g.touched) e.pending--
@@ -1324,6 +1338,7 @@ class LevelDBStore implements LevelStore {
       if (r.kind === 'txn') r.reject(err)
       else r.done()
     }
+    for (const ws of this.visibleWaiters.values()) for (const w of ws) w.reject(err)
     this.visibleWaiters.clear()
     this.fanout.endAll()
     for (const f of this.starting) f.end(err)
