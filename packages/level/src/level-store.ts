@@ -366,8 +366,10 @@ class LevelDBStore implements LevelStore {
     for await (const k of this.db.keys({ gte: nsStart(NS.op), lt: nsEnd(NS.op) })) this.opsKeys.add(opRecordKey(k))
     for await (const [k, v] of this.db.iterator({ gte: nsStart(NS.tomb), lt: nsEnd(NS.tomb) })) this.tombs.set(readKey(k, 1, k.length), decodeU64(v))
 
-    this.timer = setInterval(() => void this.compact(), this.compactInterval)
-    this.timer.unref()
+    if (!this.closed) {
+      this.timer = setInterval(() => void this.compact(), this.compactInterval)
+      this.timer.unref()
+    }
   }
 
   ready(): Promise<void> {

@@ -2,7 +2,7 @@
 // Statecraft store this code can read, an empty place for a new one, or something else (refused,
 // unchanged). The marker file statecraft.json says so without opening LevelDB, and carries the
 // source uid, so `levelStore()` can return a Store whose `info.uid` is known at once.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { StatecraftError } from '@statecraft/core'
 
@@ -33,7 +33,7 @@ export function inspectDir(path: string): DirState {
   const names = readdirSync(path)
   if (!names.includes(MARKER)) {
     // Only a half-written marker: a crash while creating the store.
-    if (names.every(n => n === `${MARKER}.tmp`)) return { kind: 'new' }
+    if (names.every(n => n.startsWith(`${MARKER}.`) && n.endsWith('.tmp'))) return { kind: 'new' }
     throw new StatecraftError(
       'invalid',
       `${path} is not a Statecraft store (it is not empty and has no ${MARKER}); refusing to open it so nothing in it changes`,
@@ -58,10 +58,13 @@ export function inspectDir(path: string): DirState {
   return { kind: 'existing', marker, hasDb: names.includes('CURRENT') }
 }
 
-/** Creates the directory and writes the marker durably (temp file, fsync, rename, fsync dir). */
+/**
+ * Creates the directory and writes the marker durably (temp file, fsync, link, fsync dir). The
+ * link fails if another store created the marker meanwhile, so two stores never share a directory.
+ */
 export function writeMarker(path: string, marker: Marker): void {
   mkdirSync(path, { recursive: true })
-  const tmp = join(path, `${MARKER}.tmp`)
+  const tmp = join(path, `${MARKER}.${process.pid}.tmp`)
   writeFileSync(tmp, JSON.stringify({ ...marker, note: 'A Statecraft LevelDB store. Open it with @statecraft/level.' }, null, 2) + '\n')
   const fd = openSync(tmp, 'r')
   try {
@@ -69,7 +72,14 @@ export function writeMarker(path: string, marker: Marker): void {
   } finally {
     closeSync(fd)
   }
-  renameSync(tmp, join(path, MARKER))
+  try {
+    linkSync(tmp, join(path, MARKER))
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new StatecraftError('invalid', `another store was just created at ${path}`)
+    throw e
+  } finally {
+    unlinkSync(tmp)
+  }
   const dfd = openSync(path, 'r')
   try {
     fsyncSync(dfd)
