@@ -7,7 +7,7 @@ import type { LocalPort } from '@statecraft/protocol'
 import { createServer, type StatecraftServer } from '@statecraft/server'
 import { RawClient } from './raw-client.ts'
 
-const HEARTBEAT = 40
+const HEARTBEAT = 100
 let store: Store
 let server: StatecraftServer
 
@@ -28,7 +28,7 @@ test.each(['local', 'ws'] as const)('over %s, a connection that stops answering 
   expect(welcome.heartbeatMs).toBe(HEARTBEAT)
   const live = await connect(transport === 'ws' ? server.url : () => server.connectLocal(), { log: () => {} })
   const started = Date.now()
-  expect(await silent.closed(1000)).toBe(4003)
+  expect(await silent.closed(2000)).toBe(4003)
   expect(Date.now() - started).toBeLessThan(4 * HEARTBEAT + 200)
   expect(silent.received.some(m => m.type === 'ping')).toBe(true)
   await new Promise(r => setTimeout(r, 5 * HEARTBEAT))
