@@ -50,7 +50,9 @@ class MemoryStore implements Store, CommitSource {
   /** Every existing key, sorted. */
   private readonly sorted: Key[] = []
   private readonly keyVersions = new Map<Key, number>()
-  private readonly log: LogEntry[] = []
+  /** The op log; entries before `logHead` are dropped (compacted away in batches, so trimming is O(1) per write). */
+  private log: LogEntry[] = []
+  private logHead = 0
   private readonly clients = new Map<string, ClientSeqs>()
   private readonly fanout: Fanout
   private readonly historyLimit: number
@@ -71,13 +73,13 @@ class MemoryStore implements Store, CommitSource {
 
   // CommitSource
   get historyStart(): number {
-    return (this.log[0]?.version ?? this.version + 1) - 1
+    return (this.log[this.logHead]?.version ?? this.version + 1) - 1
   }
   keyVersion(k: Key): number {
     return this.keyVersions.get(k) ?? 0
   }
   opAt(v: number, k: Key): Op | undefined {
-    return this.log[v - this.historyStart - 1]?.txn.get(k)
+    return this.entryAt(v)?.txn.get(k)
   }
   value(k: Key): Value | undefined {
     return this.docs.get(k)
@@ -157,7 +159,7 @@ class MemoryStore implements Store, CommitSource {
   /** The results as of version `at`: today's values with the undo ops of later txns applied. */
   private fetchPast(q: Query, at: number): FetchResult {
     const past = new Map<Key, Value | undefined>()
-    for (let i = this.log.length - 1; i >= 0; i--) {
+    for (let i = this.log.length - 1; i >= this.logHead; i--) {
       const e = this.log[i] as LogEntry
       if (e.version <= at) break
       for (const [k, op] of e.undo) past.set(k, applyOp(past.has(k) ? past.get(k) : this.docs.get(k), op, k))
@@ -200,12 +202,26 @@ class MemoryStore implements Store, CommitSource {
     for (const op of plan.txn.values()) freezeOp(op)
     const meta = o.meta === undefined ? undefined : (freezeJson(cloneJson(o.meta as Json)) as Record<string, unknown>)
     this.log.push({ version, txn: plan.txn, meta, undo: plan.undo })
-    if (this.log.length > this.historyLimit) this.log.splice(0, this.log.length - this.historyLimit)
+    this.trimLog()
     if (o.clientId !== undefined && o.seq !== undefined) this.recordSeq(o.clientId, o.seq, version)
 
     const rec: TxnRecord = meta === undefined ? { versions: this.versions(), txn: plan.txn } : { versions: this.versions(), txn: plan.txn, meta }
     this.fanout.publish(rec)
     return this.versions()
+  }
+
+  private entryAt(v: number): LogEntry | undefined {
+    return this.log[this.logHead + v - this.historyStart - 1]
+  }
+
+  private trimLog(): void {
+    const kept = this.log.length - this.logHead
+    if (kept <= this.historyLimit) return
+    this.logHead += kept - this.historyLimit
+    if (this.logHead > 1024 && this.logHead * 2 > this.log.length) {
+      this.log = this.log.slice(this.logHead)
+      this.logHead = 0
+    }
   }
 
   /** The version a `{clientId, seq}` already made, if it was applied. */
@@ -225,8 +241,9 @@ class MemoryStore implements Store, CommitSource {
     let c = this.clients.get(clientId)
     if (c === undefined) this.clients.set(clientId, (c = { applied: new Map(), floor: -1 }))
     c.applied.set(seq, version)
+    // Seqs arrive in order from a well-behaved client, so the first inserted is the oldest.
     while (c.applied.size > this.seqsPerClient) {
-      const oldest = Math.min(...c.applied.keys())
+      const oldest = c.applied.keys().next().value as number
       c.applied.delete(oldest)
       c.floor = Math.max(c.floor, oldest)
     }
@@ -264,7 +281,7 @@ class MemoryStore implements Store, CommitSource {
     const matches = keyMatcher(q)
     const out: TxnRecord[] = []
     for (let v = f + 1; v <= t && out.length < limit; v++) {
-      const e = this.log[v - this.historyStart - 1] as LogEntry
+      const e = this.entryAt(v) as LogEntry
       const filtered = filterTxn(e.txn, matches)
       if (filtered === undefined) continue
       const txn = shareTxn(filtered)
