@@ -27,7 +27,7 @@ test('set, json1 and text results are validated; the error names the key and zod
   const before = await store.fetch(range())
   const e1 = await expectCode(s.mutate(txnOf({ 'free/x': set(1), 'todos/2': set({ title: 5, done: false }) })), 'invalid')
   expect(e1.details).toMatchObject({ key: 'todos/2', path: ['title'] })
-  expect((e1.details?.issues as unknown[]).length).toBe(1)
+  expect(e1.details?.issues).toHaveLength(1)
   const e2 = await expectCode(s.mutate(txnOf({ 'todos/1': json1(['tags', { i: ['ok', 3] }]) })), 'invalid')
   expect(e2.details).toMatchObject({ key: 'todos/1', path: ['tags', 1] })
   expect(e2.message).toContain('tags.1')
