@@ -81,7 +81,7 @@ function hasReplacementChar(b: Uint8Array): boolean {
 }
 
 /** "__proto__" as a MessagePack fixstr: msgpackr reads such a key back as "__proto_" (to keep prototypes safe). */
-const PROTO = [0xa9, ...'__proto__'].map(c => (typeof c === 'number' ? c : c.charCodeAt(0)))
+const PROTO = [0xa9, ...Array.from('__proto__', c => c.charCodeAt(0))]
 
 function hasProtoString(b: Uint8Array): boolean {
   for (let i = b.indexOf(0xa9); i !== -1 && i + PROTO.length <= b.length; i = b.indexOf(0xa9, i + 1)) {
