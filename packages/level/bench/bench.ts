@@ -36,13 +36,6 @@ async function run(concurrency: number, ms: number, op: (i: number) => Promise<u
   return [next, (performance.now() - start) / 1000]
 }
 
-/** ops/s over the whole time, after a warm-up. */
-async function measure(concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> {
-  await run(concurrency, 300, op)
-  const [n, s] = await run(concurrency, seconds * 1000, op)
-  return n / s
-}
-
 /**
  * Single-key txns: the store and raw classic-level, in alternating slices so that drift in the
  * disk's fsync latency (large on virtual disks) hits both alike. Returns [store/s, raw/s].
@@ -56,7 +49,7 @@ async function txnsVersusRaw(concurrency: number): Promise<[number, number]> {
   await run(concurrency, 300, raw)
   await run(concurrency, 300, txn)
   const slices = 6
-  const total = { raw: [0, 0], store: [0, 0] }
+  const total: Record<'raw' | 'store', [number, number]> = { raw: [0, 0], store: [0, 0] }
   for (let i = 0; i < slices; i++) {
     for (const [name, op] of [['raw', raw], ['store', txn]] as const) {
       const [n, t] = await run(concurrency, (seconds * 1000) / slices, op)
@@ -68,28 +61,48 @@ async function txnsVersusRaw(concurrency: number): Promise<[number, number]> {
   await s.close()
   await db.close()
   process.stdout.write(`    (store: ${st.txns} txns in ${st.batches} batches, ${(st.txns / st.batches).toFixed(1)} txns/batch)\n`)
-  return [(total.store[0] as number) / (total.store[1] as number), (total.raw[0] as number) / (total.raw[1] as number)]
+  return [total.store[0] / total.store[1], total.raw[0] / total.raw[1]]
 }
 
-async function textEdits(size: number): Promise<number> {
+/** A store holding one text doc of `size` chars, and an op making a 1-char edit at a random place. */
+async function textDoc(size: number): Promise<{ edit: () => Promise<unknown>; close: () => Promise<string> }> {
   const s = levelStore(freshDir(), { sync })
-  const k = 'doc'
   const initial = 'abcdefghij'.repeat(Math.ceil(size / 10)).slice(0, size)
   let len = initial.length
-  await s.mutate(new Map([[k, { type: 'set', value: initial }]]))
+  await s.mutate(new Map([['doc', { type: 'set', value: initial }]]))
   let seed = 42
   const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n)
-  const edit = async (): Promise<void> => {
-    const pos = rand(len + 1)
-    await s.mutate(new Map([[k, { type: 'text', op: pos === 0 ? ['y'] : [pos, 'y'] }]]))
-    len++
+  return {
+    edit: async () => {
+      const pos = rand(len + 1)
+      await s.mutate(new Map([['doc', { type: 'text', op: pos === 0 ? ['y'] : [pos, 'y'] }]]))
+      len++
+    },
+    close: async () => {
+      const st = s.stats()
+      await s.close()
+      return `doc now ${(len / 1024).toFixed(0)} KB, ${st.docsWithOps} doc with op records`
+    },
   }
-  await measure(1, edit) // warm-up
-  const r = await measure(1, edit)
-  const st = s.stats()
-  await s.close()
-  process.stdout.write(`    (doc now ${(len / 1024).toFixed(0)} KB; ${st.docsWithOps} doc with op records)\n`)
-  return r
+}
+
+/** 1-char edits/s on a 10 KB and a 1 MB doc, in alternating slices (as for txnsVersusRaw). */
+async function textEdits(): Promise<[number, number]> {
+  const small = await textDoc(10 * 1024)
+  const large = await textDoc(1024 * 1024)
+  await run(1, 300, small.edit)
+  await run(1, 300, large.edit)
+  const slices = 6
+  const total: Record<'small' | 'large', [number, number]> = { small: [0, 0], large: [0, 0] }
+  for (let i = 0; i < slices; i++) {
+    for (const [name, doc] of [['small', small], ['large', large]] as const) {
+      const [n, t] = await run(1, (seconds * 1000) / slices, doc.edit)
+      total[name][0] += n
+      total[name][1] += t
+    }
+  }
+  process.stdout.write(`    (10 KB: ${await small.close()}; 1 MB: ${await large.close()})\n`)
+  return [total.small[0] / total.small[1], total.large[0] / total.large[1]]
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(9)
@@ -102,8 +115,7 @@ try {
     console.log(`  ${String(c).padStart(2)} writer${c === 1 ? ' ' : 's'}: levelStore ${fmt(store)}/s   raw classic-level batch ${fmt(raw)}/s   ratio ${(store / raw).toFixed(2)}`)
   }
   console.log('\n1-character text edits/s (random positions, one writer)')
-  const small = await textEdits(10 * 1024)
-  const large = await textEdits(1024 * 1024)
+  const [small, large] = await textEdits()
   console.log(`  10 KB doc: ${fmt(small)}/s   1 MB doc: ${fmt(large)}/s   ratio (1 MB / 10 KB) ${(large / small).toFixed(2)}`)
 } finally {
   rmSync(root, { recursive: true, force: true })
