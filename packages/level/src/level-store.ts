@@ -1185,9 +1185,10 @@ class LevelDBStore implements LevelStore {
     c.busy++
     ops.push(put(seqKey(id, seq), encodeU64(version)))
     if (c.applied.size > this.seqsPerClient) {
+      // As in the memory store: seqs arrive in order from a well-behaved client, so the first
+      // inserted is the oldest (seqs loaded from disk are inserted in seq order).
       while (c.applied.size > this.seqsPerClient) {
-        let oldest = Infinity
-        for (const s of c.applied.keys()) if (s < oldest) oldest = s
+        const oldest = c.applied.keys().next().value as number
         c.applied.delete(oldest)
         c.floor = Math.max(c.floor, oldest)
         ops.push(del(seqKey(id, oldest)))
