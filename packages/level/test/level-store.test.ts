@@ -254,3 +254,22 @@ test('a live limited window pulls entering docs from disk when they are not in m
   sub.close()
   await cold.close()
 })
+
+test('after a restart, subscriptions resume from the op log on disk and forgotten seqs stay forgotten', async () => {
+  const dir = freshDir()
+  const a = await openLevelStore(dir, { uid: 's', seqsPerClient: 2 })
+  for (let seq = 1; seq <= 4; seq++) await a.mutate(txn({ [`k${seq}`]: set(seq) }), { clientId: 'c', seq })
+  await a.close()
+  const b = await openLevelStore(dir, { seqsPerClient: 2 })
+  // Seqs 1 and 2 were forgotten (only 2 kept): a re-send of them cannot be told from a new write.
+  await expectCode(b.mutate(txn({ x: set(1) }), { clientId: 'c', seq: 2 }), 'version-too-old')
+  expect(await b.mutate(txn({ x: set(1) }), { clientId: 'c', seq: 4 })).toEqual({ s: 4 })
+  const sub = b.subscribe(range(), { fromVersion: { s: 1 } })
+  const it = sub[Symbol.asyncIterator]()
+  const first = (await it.next()).value
+  expect(first.txns.map(r => r.versions)).toEqual([{ s: 2 }, { s: 3 }, { s: 4 }])
+  await b.mutate(txn({ k5: set(5) }))
+  expect((await it.next()).value.txns.map(r => [...r.txn.keys()])).toEqual([['k5']])
+  sub.close()
+  await b.close()
+})
