@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
 import { ClassicLevel } from 'classic-level'
 import { StatecraftError, applyUpdate, keys, prefix, range } from '@statecraft/core'
-import type { Key, Op, Store, Txn, Value, Versions } from '@statecraft/core'
+import type { Key, Op, Store, Txn, TxnRecord, Value, Versions } from '@statecraft/core'
 import { FORMAT_VERSION, levelStore, openLevelStore, type LevelStore, type LevelStoreOptions } from '@statecraft/level'
 
 const root = mkdtempSync(join(tmpdir(), 'statecraft-level-test-'))
@@ -267,9 +267,9 @@ test('after a restart, subscriptions resume from the op log on disk and forgotte
   const sub = b.subscribe(range(), { fromVersion: { s: 1 } })
   const it = sub[Symbol.asyncIterator]()
   const first = (await it.next()).value
-  expect(first.txns.map(r => r.versions)).toEqual([{ s: 2 }, { s: 3 }, { s: 4 }])
+  expect(first.txns.map((r: TxnRecord) => r.versions)).toEqual([{ s: 2 }, { s: 3 }, { s: 4 }])
   await b.mutate(txn({ k5: set(5) }))
-  expect((await it.next()).value.txns.map(r => [...r.txn.keys()])).toEqual([['k5']])
+  expect((await it.next()).value.txns.map((r: TxnRecord) => [...r.txn.keys()])).toEqual([['k5']])
   sub.close()
   await b.close()
 })
