@@ -855,7 +855,9 @@ class LevelDBStore implements LevelStore {
     const start = async (): Promise<void> => {
       await this.usable()
       const attach = (): void => {
-        if (feed.closed || this.closed) return
+        if (feed.closed) return
+        // The store closed while this subscription was starting: it ends as its peers do.
+        if (this.closed) return feed.end()
         const off = this.fanout.add(q, feed)
         const token = {}
         if (isLimited(q)) this.limited.set(token, q)
@@ -894,7 +896,11 @@ class LevelDBStore implements LevelStore {
       }
     }
     void this.track(start())
-      .catch((e: unknown) => feed.end(StatecraftError.from(e)))
+      .catch((e: unknown) => {
+        const err = StatecraftError.from(e)
+        // A subscription made before close() ends plainly, like those close() ends.
+        feed.end(err.code === 'closed' ? undefined : err)
+      })
       .finally(() => this.starting.delete(feed))
     return sub
   }

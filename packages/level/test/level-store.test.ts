@@ -273,3 +273,17 @@ test('after a restart, subscriptions resume from the op log on disk and forgotte
   sub.close()
   await b.close()
 })
+
+test('a subscription still starting when the store closes ends too', async () => {
+  const dir = freshDir()
+  const a = await openLevelStore(dir)
+  await a.mutate(new Map(Array.from({ length: 200 }, (_, i) => [`k${i}`, set(i)])))
+  await a.close()
+  const b = await openLevelStore(dir, { cacheSize: 0 })
+  const sub = b.subscribe(range())
+  const closing = b.close()
+  const it = sub[Symbol.asyncIterator]()
+  let r = await it.next()
+  while (r.done !== true) r = await it.next()
+  await closing
+})
