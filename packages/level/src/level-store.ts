@@ -974,6 +974,11 @@ class LevelDBStore implements LevelStore {
         }
         try {
           for (const r of reqs) {
+            if (this.failed !== undefined) {
+              if (r.kind === 'txn') r.reject(this.failed)
+              else r.done()
+              continue
+            }
             if (r.kind === 'purge') {
               this.planPurge(r, held)
               continue
@@ -987,7 +992,14 @@ class LevelDBStore implements LevelStore {
                 continue
               }
             }
-            this.planOne(r, held, clients, extra)
+            try {
+              this.planOne(r, held, clients, extra)
+            } catch (e) {
+              // Not a refused txn (those are rejected inside) but a bug or a broken record: the
+              // in-memory state may be half-changed, so the store stops.
+              r.reject(e)
+              this.fail(e)
+            }
             if (this.group.txns.length >= MAX_GROUP_TXNS || this.group.bytes >= MAX_GROUP_BYTES) this.flush()
           }
         } finally {
@@ -1006,7 +1018,7 @@ class LevelDBStore implements LevelStore {
   private kick(): void {
     if (this.pumpActive) return
     this.pumpActive = true
-    const p = this.pump()
+    const p = this.pump().catch((e: unknown) => this.fail(e))
     // A pump that found everything in memory has finished already.
     if (this.pumpActive) this.pumping = p
   }

@@ -287,3 +287,24 @@ test('a subscription still starting when the store closes ends too', async () =>
   while (r.done !== true) r = await it.next()
   await closing
 })
+
+test('a failed LevelDB write rejects its txns and stops the store; nothing unacknowledged appears on reopen', async () => {
+  const dir = freshDir()
+  const s = await openLevelStore(dir, { uid: 's' })
+  await s.mutate(txn({ a: set(1) }))
+  // Fault injection: the next batch fails as a full disk would.
+  const db = (s as unknown as { db: { batch: (...a: unknown[]) => Promise<void> } }).db
+  db.batch = () => Promise.reject(new Error('No space left on device'))
+  const results = await Promise.allSettled([s.mutate(txn({ a: set(2) })), s.mutate(txn({ b: set(2) }))])
+  for (const r of results) {
+    expect(r.status).toBe('rejected')
+    expect(((r as PromiseRejectedResult).reason as StatecraftError).code).toBe('internal')
+  }
+  await expectCode(s.mutate(txn({ c: set(3) })), 'internal')
+  await expectCode(s.fetch(keys('a')), 'internal')
+  await s.close()
+  const again = await openLevelStore(dir)
+  expect(Object.fromEntries((await again.fetch(range())).results)).toEqual({ a: 1 })
+  expect(await again.mutate(txn({ b: set(3) }))).toEqual({ s: 2 })
+  await again.close()
+})
