@@ -14,7 +14,7 @@ import { Gate, type Decision } from './gate.ts'
 import { projectOp, recordWith } from './project.ts'
 import type { CompiledRules, RuleSet } from './rule-types.ts'
 import { rulesSubscription, withoutLimit } from './rules-subscription.ts'
-import { checkPlanSchemas, failedSubscription, nativeKeysOf, type NativeKeysReporter } from './schema.ts'
+import { checkSchema, failedSubscription, nativeKeysOf, type NativeKeysReporter } from './schema.ts'
 import { SubscriptionSet } from './subscription-set.ts'
 
 /**
@@ -159,7 +159,9 @@ class RulesStore implements Store {
     if (this.gate.admin) return this.inner.getOps(q, from, to, o)
     if (q.kind === 'native') await this.checkNative(q)
     const limit = o.limit
-    const history = new HistoryProjection(this.gate, this.inner, from)
+    // A source `from` does not name is read from its start (as getOps does).
+    const start: Versions = { ...Object.fromEntries(this.inner.info.sources.map(src => [src, 0])), ...from }
+    const history = new HistoryProjection(this.gate, this.inner, start)
     const out: TxnRecord[] = []
     let cursor = from
     for (;;) {
@@ -235,7 +237,18 @@ class RulesStore implements Store {
           if (!(await this.readable(k, v))) throw forbidden(`this connection may not read ${JSON.stringify(k)}, named in conflictKeys`, k)
         }
       }
-      await checkPlanSchemas(plan, schemaFor)
+      for (const w of plan.writes.values()) {
+        const schema = schemaFor(w.key)
+        if (schema === undefined) continue
+        try {
+          await checkSchema(schema, w.key, w.newValue())
+        } catch (e) {
+          // An op's result is built on the old value: its issues may describe a value this
+          // connection may not read. A `set` says only what the writer sent.
+          if (w.op.type === 'set' || w.op.type === 'del' || (await this.readable(w.key, w.oldValue))) throw e
+          throw new StatecraftError('invalid', `the value written to ${JSON.stringify(w.key)} does not fit its schema`, { key: w.key })
+        }
+      }
     })
   }
 

@@ -470,7 +470,7 @@ async function run(r: Rng, steps: number): Promise<void> {
 const seed = chooseSeed()
 
 /** RULES_FUZZ_RUNS=200 for a longer hunt. */
-const runs = Number(process.env.RULES_FUZZ_RUNS ?? 4)
+const runs = Number(process.env.RULES_FUZZ_RUNS ?? 8)
 
 test.each(Array.from({ length: runs }, (_, i) => i))('random rules, writes, reads, history and live views (run %i)', async i => {
   const s = seed + i * 7919

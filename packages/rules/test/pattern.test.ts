@@ -50,6 +50,7 @@ test('the most specific pattern wins: literal over {param} over **, leftmost dif
     'users/{uid}/private/**': {},
     '{any}/settings': {},
     'users/{uid}/settings': {},
+    '{team}/{uid}/settings': {},
   })
   const winner = (k: string): string | undefined => rules.ruleFor(k)?.pattern
   expect(winner('users/admin')).toBe('users/admin')
@@ -57,6 +58,10 @@ test('the most specific pattern wins: literal over {param} over **, leftmost dif
   expect(winner('users/ann/x')).toBe('users/{uid}/**')
   expect(winner('users/ann/private/x/y')).toBe('users/{uid}/private/**')
   expect(winner('users/ann/settings')).toBe('users/{uid}/settings')
+  expect(winner('teams/ann/settings')).toBe('{team}/{uid}/settings')
+  // The README's example: without the more specific ones, users/** still beats {team}/{uid}/settings.
+  const r2 = defineRules({ 'users/**': {}, '{team}/{uid}/settings': {}, '**': {} })
+  expect(r2.ruleFor('users/ann/settings')?.pattern).toBe('users/**')
   expect(winner('teams/settings')).toBe('{any}/settings')
   // The leftmost segment decides: a literal first segment beats a param one, whatever follows.
   expect(winner('users/settings')).toBe('users/{uid}')

@@ -401,3 +401,16 @@ test('closing the proxy ends its subscriptions and leaves the store open', async
   expect(obj(await store.fetch(range()))).toEqual({ 'users/ann/a': 1 })
   expect(new StatecraftError('forbidden', 'x').code).toBe('forbidden')
 })
+
+test('a schema error about a key the writer may not read says no more than that it does not fit', async () => {
+  const { z } = await import('zod')
+  const dropBox = defineRules<Claims>({ 'box/{x}': { read: false, write: true, schema: z.object({ n: z.number(), hidden: z.string() }) } })
+  await seed({ 'box/1': { n: 1, hidden: 42 } })
+  const s = withRules(store, dropBox, ann)
+  open.push(s)
+  const viaOp = await expectCode(s.mutate(txnOf({ 'box/1': json1(['n', { r: true, i: 2 }]) })), 'invalid')
+  expect(viaOp.details).toEqual({ key: 'box/1' })
+  expect(viaOp.message).not.toContain('hidden')
+  const viaSet = await expectCode(s.mutate(txnOf({ 'box/1': set({ n: 'x', hidden: 'h' }) })), 'invalid')
+  expect(viaSet.details).toMatchObject({ key: 'box/1', path: ['n'] })
+})
