@@ -1,8 +1,8 @@
 // `pnpm bench` for @statecraft/level. Not a test: prints figures and ratios against a baseline
 // measured in the same run.
 //
-// 1. Single-key txns/s through levelStore with 1 and 64 concurrent writers, against raw
-//    classic-level batch puts of the same keys and values (same concurrency, same sync).
+// 1. Single-key txns/s through levelStore with 1 and 64 concurrent writers, against the same
+//    number of raw classic-level batch puts of the same keys and values (same concurrency, sync).
 // 2. 1-character text edits/s on a 10 KB and on a 1 MB text doc (one writer).
 //
 // Options (env): BENCH_SECONDS (per measurement, default 3), BENCH_SYNC=0 (no fsync), BENCH_DIR.
@@ -23,17 +23,20 @@ const KEYS = 10_000
 const keyOf = (i: number): string => `bench/${(i * 7919) % KEYS}`
 const valueOf = (i: number): Json => ({ i, at: 1_700_000_000_000 + i, title: `item ${i}`, body: 'x'.repeat(100) })
 
-/** Runs `op(i)` from `concurrency` workers for `ms`; returns [ops done, seconds taken]. */
-async function run(concurrency: number, ms: number, op: (i: number) => Promise<unknown>): Promise<[number, number]> {
-  let next = 0
+/**
+ * Runs `op(i)` for i = from, from+1, … from `concurrency` workers, for `ms` or until `count` ops
+ * are done; returns [ops done, seconds taken].
+ */
+async function run(concurrency: number, limit: { ms: number } | { count: number }, op: (i: number) => Promise<unknown>, from = 0): Promise<[number, number]> {
+  let next = from
   const start = performance.now()
-  const until = start + ms
+  const more = 'ms' in limit ? (): boolean => performance.now() < start + limit.ms : (): boolean => next < from + limit.count
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (performance.now() < until) await op(next++)
+      while (more()) await op(next++)
     }),
   )
-  return [next, (performance.now() - start) / 1000]
+  return [next - from, (performance.now() - start) / 1000]
 }
 
 /**
@@ -46,16 +49,21 @@ async function txnsVersusRaw(concurrency: number): Promise<[number, number]> {
   const s = levelStore(freshDir(), { sync })
   const raw = (i: number): Promise<void> => db.batch([{ type: 'put', key: keyOf(i), value: JSON.stringify(valueOf(i)) }], { sync })
   const txn = (i: number): Promise<unknown> => s.mutate(new Map([[keyOf(i), { type: 'set', value: valueOf(i) }]]) as Txn)
-  await run(concurrency, 300, raw)
-  await run(concurrency, 300, txn)
+  await run(concurrency, { ms: 300 }, txn)
+  await run(concurrency, { ms: 300 }, raw)
+  // Slices: the store for a while, then raw classic-level for the same ops (same i: same keys and
+  // values). Alternating keeps drift in the disk's fsync latency from favouring either side.
   const slices = 6
-  const total: Record<'raw' | 'store', [number, number]> = { raw: [0, 0], store: [0, 0] }
-  for (let i = 0; i < slices; i++) {
-    for (const [name, op] of [['raw', raw], ['store', txn]] as const) {
-      const [n, t] = await run(concurrency, (seconds * 1000) / slices, op)
-      total[name][0] += n
-      total[name][1] += t
-    }
+  const total: Record<'store' | 'raw', [number, number]> = { store: [0, 0], raw: [0, 0] }
+  let i = 1_000_000
+  for (let k = 0; k < slices; k++) {
+    const [n, ts] = await run(concurrency, { ms: (seconds * 1000) / slices }, txn, i)
+    const [m, tr] = await run(concurrency, { count: n }, raw, i)
+    i += n
+    total.store[0] += n
+    total.store[1] += ts
+    total.raw[0] += m
+    total.raw[1] += tr
   }
   const st = s.stats()
   await s.close()
@@ -90,13 +98,13 @@ async function textDoc(size: number): Promise<{ edit: () => Promise<unknown>; cl
 async function textEdits(): Promise<[number, number]> {
   const small = await textDoc(10 * 1024)
   const large = await textDoc(1024 * 1024)
-  await run(1, 300, small.edit)
-  await run(1, 300, large.edit)
+  await run(1, { ms: 300 }, small.edit)
+  await run(1, { ms: 300 }, large.edit)
   const slices = 6
   const total: Record<'small' | 'large', [number, number]> = { small: [0, 0], large: [0, 0] }
   for (let i = 0; i < slices; i++) {
     for (const [name, doc] of [['small', small], ['large', large]] as const) {
-      const [n, t] = await run(1, (seconds * 1000) / slices, doc.edit)
+      const [n, t] = await run(1, { ms: (seconds * 1000) / slices }, doc.edit)
       total[name][0] += n
       total[name][1] += t
     }
