@@ -3,7 +3,7 @@
 // hidden → hidden drops it, and a key that turns visible or hidden gets a `set` of its new value or a
 // `del` instead of an op that would need (or show) the hidden value. With rules that do not look
 // at values this is plain filtering: a readable key's ops pass, others are dropped.
-import { shareValue, type Key, type Op, type Txn, type TxnRecord, type Value } from '@statecraft/core'
+import { shareValue, type Op, type Txn, type TxnRecord, type Value } from '@statecraft/core'
 
 /** What a connection receives in place of `op`, or undefined for nothing. */
 export function projectOp(op: Op, before: Value | undefined, after: Value | undefined, visibleBefore: boolean, visibleAfter: boolean): Op | undefined {
@@ -20,6 +20,3 @@ export function projectOp(op: Op, before: Value | undefined, after: Value | unde
 export function recordWith(rec: TxnRecord, txn: Txn, leftOut: boolean): TxnRecord {
   return rec.meta === undefined || leftOut ? { versions: rec.versions, txn } : { versions: rec.versions, txn, meta: rec.meta }
 }
-
-/** The keys of a record's txn. */
-export const keysOf = (rec: TxnRecord): Key[] => [...rec.txn.keys()]

@@ -59,10 +59,22 @@ const sign = async (key: CryptoKey, text: string): Promise<Uint8Array> => new Ui
 
 const secretKeys = new Map<string, Promise<CryptoKey>>()
 
+/** Throws `invalid` for a secret that cannot sign (a missing environment variable, a short string). */
+function checkSecret(secret: unknown): asserts secret is TokenSecret {
+  if (typeof secret === 'string' || secret instanceof Uint8Array) {
+    const n = typeof secret === 'string' ? utf8.encode(secret).length : secret.length
+    if (n < 16) throw new StatecraftError('invalid', 'a token secret must be at least 16 bytes (use 32 random bytes)')
+    return
+  }
+  if (typeof secret !== 'object' || secret === null || (secret as { type?: unknown }).type !== 'secret') {
+    throw new StatecraftError('invalid', `a token secret is a string, bytes or an HMAC CryptoKey, not ${secret === null ? 'null' : typeof secret}`)
+  }
+}
+
 async function secretKey(secret: TokenSecret): Promise<CryptoKey> {
+  checkSecret(secret)
   if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) return secret
   const bytes = typeof secret === 'string' ? utf8.encode(secret) : secret
-  if (bytes.length < 16) throw new StatecraftError('invalid', 'a token secret must be at least 16 bytes (use 32 random bytes)')
   if (typeof secret !== 'string') return importMac(bytes)
   let k = secretKeys.get(secret)
   if (k === undefined) {
@@ -190,6 +202,7 @@ export function tokenAuthenticator<C>(
   secret: TokenSecret,
   fallback?: (token: string | undefined) => C | Anonymous | null | Promise<C | Anonymous | null>,
 ): (token: string | undefined) => Promise<C | CapabilityClaims | Anonymous | null> {
+  checkSecret(secret)
   return async token => {
     if (token !== undefined && isCapabilityToken(token)) return verifyToken(token, secret)
     if (fallback === undefined) throw unauthorized(token === undefined ? 'this server needs a token' : 'not a capability token')

@@ -199,7 +199,6 @@ class RulesStore implements Store {
     checkTxn(txn)
     checkMutateOptions(o)
     this.gate.checkLive()
-    const schemaFor = (k: Key): ReturnType<Gate<unknown>['schemaFor']> => this.gate.schemaFor(k)
     const conflictKeys = o.conflictKeys ?? []
     // First without values: a key denied whatever the values is refused without reading the store.
     let needValues = false
@@ -213,7 +212,7 @@ class RulesStore implements Store {
       if (d === false) throw forbidden(`this connection may not read ${JSON.stringify(k)}, named in conflictKeys`, k)
       if (d === 'values') needValues = true
     }
-    const schemas = [...txn.keys()].some(k => schemaFor(k) !== undefined)
+    const schemas = [...txn.keys()].some(k => this.gate.schemaFor(k) !== undefined)
     if (!needValues && !schemas) return this.inner.mutate(txn, o)
     return checkedMutate(this.inner, txn, o, async (plan: WritePlan) => {
       if (needValues) {
@@ -238,7 +237,7 @@ class RulesStore implements Store {
         }
       }
       for (const w of plan.writes.values()) {
-        const schema = schemaFor(w.key)
+        const schema = this.gate.schemaFor(w.key)
         if (schema === undefined) continue
         try {
           await checkSchema(schema, w.key, w.newValue())

@@ -89,6 +89,9 @@ test('bad grants and short secrets are refused when issuing', async () => {
   expect(await code(issueToken({ read: [], write: [], exp: Number.NaN }, secret))).toBe('invalid')
   expect(await code(issueToken({ read: [], write: [], exp: hour() }, 'short'))).toBe('invalid')
   expect(await code(narrowToken('not a token', { read: [] }))).toBe('invalid')
+  // A missing environment variable fails at startup, not at the first sign-in.
+  expect(() => tokenAuthenticator(undefined as unknown as string)).toThrow(/token secret/)
+  expect(() => tokenAuthenticator('too short')).toThrow(/at least 16 bytes/)
   const t = await issueToken({ read: [], write: [], exp: new Date(hour()) }, secret)
   expect(await code(narrowToken(t, {}))).toBe('invalid')
 })
