@@ -15,6 +15,7 @@ export interface Rule {
 export const RULES: Record<string, Rule> = {
   core: { allow: ['ot-json1', 'ot-text-unicode'], browser: true },
   protocol: { browser: true },
+  rules: { allow: ['@statecraft/core', 'zod'], browser: true },
   client: { browser: true },
   idb: { browser: true },
   react: { browser: true },
