@@ -38,6 +38,8 @@ export interface ClientOptions {
   /** Start offline (call `goOnline()` later). */
   offline?: boolean
   encoding?: Encoding
+  /** How long to wait for the server's welcome on each connection attempt. Default 10 s. */
+  helloTimeoutMs?: number
   reconnect?: Backoff
   WebSocket?: WebSocketConstructor
   /** Failed writes and connection problems. Default: console.warn. */
@@ -166,7 +168,7 @@ export class StatecraftClient {
     return {
       order: c.order, clientId: c.clientId, seq: c.seq, txn: c.txn,
       // It may have been sent before the reload: never compose into it, and wait for its fate.
-      sent: true, inflight: false, acked: undefined, folded: new Set(), stuckAt: c.stuckAt,
+      sent: true, inflight: false, acked: undefined, maybeIn: undefined, folded: new Set(), stuckAt: c.stuckAt,
       userRev: 1, persistedRev: 1, waiters: [], settled: false,
     }
   }
@@ -175,7 +177,13 @@ export class StatecraftClient {
     if (this.flushing !== undefined || this.isClosed) return
     this.flushing = this.flushLoop().finally(() => {
       this.flushing = undefined
+      // Something may have been marked dirty after the loop's last check.
+      if (this.isDirty() && this.cache !== undefined) this.scheduleFlush()
     })
+  }
+
+  private isDirty(): boolean {
+    return this.dirtyDocs.size > 0 || this.dirtyEntries.size > 0 || this.removedOrders.size > 0 || this.seqDirty
   }
 
   private async flushLoop(): Promise<void> {
@@ -187,7 +195,7 @@ export class StatecraftClient {
     }
     const cache = this.cache
     if (cache === undefined) return
-    while (this.dirtyDocs.size > 0 || this.dirtyEntries.size > 0 || this.removedOrders.size > 0 || this.seqDirty) {
+    while (this.isDirty()) {
       const w: CacheWrite = { docs: new Map(), entries: new Map(), seqs: new Map() }
       for (const key of this.dirtyDocs) {
         const d = this.docs.get(key)
@@ -289,7 +297,6 @@ export class StatecraftClient {
         reconnect: false,
         log: this.log,
         ...(this.opts.auth === undefined ? {} : { auth: this.opts.auth }),
-        ...(this.opts.encoding === undefined ? {} : { encoding: this.opts.encoding }),
       })
       try {
         await remote.start()
@@ -349,7 +356,7 @@ export class StatecraftClient {
   }
 
   private async docSubLoop(s: Session, doc: DocState): Promise<void> {
-    let from = doc.resync ? undefined : doc.versions
+    let from = doc.resync ? undefined : (doc.versions ?? this.fromZero(s, doc))
     while (s.alive && !this.isClosed) {
       doc.resync = false
       doc.caughtUp = false
@@ -357,8 +364,19 @@ export class StatecraftClient {
       s.subs.set(doc.key, sub)
       try {
         for await (const u of sub) {
+          // Updates queued before this connection or subscription ended are stale: a newer one resumes.
+          if (!s.alive || s.subs.get(doc.key) !== sub) break
           doc.inbox.push(u)
-          this.processInbox(doc)
+          try {
+            this.processInbox(doc)
+          } catch (e) {
+            // The server state we hold no longer takes the server's ops (a bug, or a corrupt cache):
+            // start over from a snapshot rather than show a wrong value.
+            this.log(`resyncing ${JSON.stringify(doc.key)}: ${e instanceof Error ? e.message : String(e)}`)
+            doc.inbox = []
+            doc.resync = true
+            break
+          }
         }
         if (doc.resync && s.alive) {
           from = undefined
@@ -374,7 +392,19 @@ export class StatecraftClient {
         break
       }
     }
+    doc.caughtUp = false
     if (s.subs.get(doc.key) !== undefined) s.subs.delete(doc.key)
+  }
+
+  /**
+   * For a doc never known that has writes whose fate is unknown (sent before a reload): resume from
+   * version 0, when every key is absent, so those writes show up in the stream by their seq rather
+   * than hidden inside a snapshot.
+   */
+  private fromZero(s: Session, doc: DocState): Versions | undefined {
+    const sources = s.remote.info.sources
+    if (sources.length !== 1 || !doc.pending.some(e => e.sent && e.acked === undefined)) return undefined
+    return { [sources[0] as string]: 0 }
   }
 
   private requestResync(doc: DocState): void {
@@ -391,7 +421,7 @@ export class StatecraftClient {
     while (doc.inbox.length > 0) {
       const u = doc.inbox[0] as Update
       // A snapshot's relation to a sent, unacknowledged write is unknown until the server answers it.
-      if (u.replace !== undefined && doc.pending.some(e => e.sent && e.acked === undefined)) break
+      if (u.replace !== undefined && doc.pending.some(e => e.inflight)) break
       doc.inbox.shift()
       this.applyUpdate(doc, u)
       changed = true
@@ -411,6 +441,9 @@ export class StatecraftClient {
       const inside = doc.pending.filter(e => e.acked !== undefined && versionsAtLeast(u.versions, e.acked))
       doc.pending = doc.pending.filter(e => !inside.includes(e))
       for (const e of inside) this.folded(e, key, e.acked ?? u.versions)
+      // Writes sent on an earlier connection and not answered yet may or may not be inside the
+      // snapshot; their acknowledgement tells (see onAck).
+      for (const e of doc.pending) if (e.sent && e.acked === undefined) e.maybeIn = u.versions
       doc.replace(u.replace.get(key), u.versions)
       for (const e of doc.pending) this.dirtyEntries.add(e)
       doc.notify(undefined)
@@ -418,6 +451,8 @@ export class StatecraftClient {
     for (const rec of u.txns) {
       const op = rec.txn.get(key)
       if (op === undefined) continue
+      // Already part of the server state (a resumed subscription may repeat what we hold).
+      if (u.replace === undefined && doc.versions !== undefined && versionsAtLeast(doc.versions, rec.versions)) continue
       const mine = this.ownEntry(doc, rec.meta)
       if (mine !== undefined) {
         doc.fold(mine, op, rec.versions)
@@ -504,6 +539,19 @@ export class StatecraftClient {
     e.inflight = false
     if (e.settled) return
     e.acked = v
+    if (e.maybeIn !== undefined && versionsAtLeast(e.maybeIn, v)) {
+      // It was applied before a snapshot we rebased over: it is inside the server state already.
+      for (const k of e.txn.keys()) {
+        const doc = this.docs.get(k)
+        if (doc === undefined) continue
+        const i = doc.pending.indexOf(e)
+        if (i >= 0) doc.pending.splice(i, 1)
+        doc.recompute()
+        doc.notify(undefined)
+        this.folded(e, k, v)
+      }
+    }
+    e.maybeIn = undefined
     const ws = e.waiters
     e.waiters = []
     for (const w of ws) w.resolve(v)
@@ -597,7 +645,7 @@ export class StatecraftClient {
       }
       const e: PendingEntry = {
         order: 0, clientId: this.clientId, seq: 0, txn: new Map([[key, op]]),
-        sent: false, inflight: false, acked: undefined, folded: new Set(), stuckAt: undefined,
+        sent: false, inflight: false, acked: undefined, maybeIn: undefined, folded: new Set(), stuckAt: undefined,
         userRev: 1, persistedRev: 0, waiters: [{ resolve, reject }], settled: false,
       }
       this.entries.push(e)
@@ -757,7 +805,7 @@ export class StatecraftClient {
     this.wake?.()
     await this.loop
     await this.cacheReady.catch(() => {})
-    await this.flushing
+    while (this.flushing !== undefined) await this.flushing
     this.isClosed = true
     for (const e of this.entries) {
       // Durable ones stay in the cache for the next client; their promises end here.

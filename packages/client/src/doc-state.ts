@@ -21,6 +21,8 @@ export interface PendingEntry {
   inflight: boolean
   /** The versions the server acknowledged it at. */
   acked: Versions | undefined
+  /** Versions of a snapshot taken while this was sent but unanswered: an ack at or below them means it is inside. */
+  maybeIn: Versions | undefined
   /** Keys whose op is part of the server state now (seen in the stream, or inside a snapshot). */
   folded: Set<Key>
   /** Could not be rebased over a remote change: sent based on this version so that it fails with `conflict`. */
@@ -43,6 +45,18 @@ export interface DocSnapshot<T = Value> {
 
 export type DocListener = (op: Op | undefined) => void
 
+/**
+ * transformOp, with a transform that throws (json1 refuses some concurrent edits, e.g. two inserts at
+ * one key) treated like one that cannot be done: the server refuses the same pair the same way.
+ */
+function tryTransform(op: Op, other: Op, side: 'left' | 'right'): Op | undefined {
+  try {
+    return transformOp(op, other, side)
+  } catch {
+    return undefined
+  }
+}
+
 /** What happened to a remote op as it went through the pending ops: its form on the local value, or 'recompute'. */
 type Chain = { kind: 'op'; op: Op } | { kind: 'noop' } | { kind: 'broken' }
 
@@ -61,6 +75,8 @@ export class DocState {
   /** The subscription must restart without fromVersion (a write came back version-too-old). */
   resync = false
   readonly listeners = new Set<DocListener>()
+  /** local = server + every pending op, none skipped: remote ops can be applied to it incrementally. */
+  private clean = true
 
   constructor(readonly key: Key) {}
 
@@ -83,19 +99,27 @@ export class DocState {
   /** Local value = server state + every pending op (ops that no longer fit are skipped: they will fail at the server). */
   recompute(): void {
     let v = this.server
+    let clean = true
     for (const e of this.pending) {
       try {
         v = applyOp(v, this.opOf(e), this.key)
       } catch {
         // A stuck op that no longer applies: the server will refuse it too, and it is then dropped.
+        clean = false
       }
     }
     this.local = v
+    this.clean = clean
   }
 
   /** Applies a local op to the local value (throws `invalid` when it does not fit). */
   applyLocal(op: Op): void {
     this.local = applyOp(this.local, op, this.key)
+  }
+
+  /** After a pending op was removed without a matching server op: rebuild the local value. */
+  get isClean(): boolean {
+    return this.clean
   }
 
   /** A remote op, committed at `versions`: into the server state, through the pending ops, onto the local value. */
@@ -104,7 +128,7 @@ export class DocState {
     this.server = applyOp(this.server, op, this.key)
     this.versions = versions
     const chain = this.transformPending(op, before)
-    if (chain.kind === 'op') {
+    if (chain.kind === 'op' && this.clean) {
       try {
         this.local = applyOp(this.local, chain.op, this.key)
         return chain.op
@@ -113,7 +137,7 @@ export class DocState {
         return undefined
       }
     }
-    if (chain.kind === 'broken') this.recompute()
+    if (chain.kind !== 'noop' || !this.clean) this.recompute()
     return undefined
   }
 
@@ -141,8 +165,8 @@ export class DocState {
         chain = { kind: 'noop' }
         continue
       }
-      const t = transformOp(p, chain.op, 'left')
-      const rt = transformOp(chain.op, p, 'right')
+      const t = tryTransform(p, chain.op, 'left')
+      const rt = tryTransform(chain.op, p, 'right')
       if (t === undefined || rt === undefined) {
         if (before !== undefined) e.stuckAt = before
         chain = { kind: 'broken' }
@@ -162,7 +186,7 @@ export class DocState {
     this.versions = versions
     if (i >= 0) this.pending.splice(i, 1)
     // Normally the server applied exactly our transformed op, at the head: the local value stands.
-    if (i !== 0 || mine === undefined || JSON.stringify(mine) !== JSON.stringify(op)) this.recompute()
+    if (i !== 0 || mine === undefined || !this.clean || JSON.stringify(mine) !== JSON.stringify(op)) this.recompute()
   }
 
   /**
@@ -209,8 +233,8 @@ export class DocState {
       for (const later of this.pending.slice(i)) {
         if (u === undefined) break
         const p = this.opOf(later)
-        const t = transformOp(p, u, 'left')
-        const ut = transformOp(u, p, 'right')
+        const t = tryTransform(p, u, 'left')
+        const ut = tryTransform(u, p, 'right')
         if (t === undefined) break
         later.txn.set(this.key, t)
         u = ut

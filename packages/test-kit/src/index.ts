@@ -9,3 +9,4 @@ export {
 } from './helpers.ts'
 export { collect, collectTxns, nextUpdate, maybeUpdate, expectEnds, subscribeError, expectSubscribeCode, View } from './subscription-reader.ts'
 export { rng, chooseSeed, withSeed, type Rng } from './random.ts'
+export { runConvergenceFuzz, SimulatedNetwork, type ConvergenceFuzzOptions, type FuzzClient, type FuzzWorld, type FuzzPort, type FuzzDial } from './convergence.ts'
