@@ -34,6 +34,9 @@ interface LogEntry {
 
 interface ClientSeqs {
   applied: Map<number, number>
+  /** The applied seqs ascending, from `head` on (so forgetting the lowest is O(1)). */
+  order: number[]
+  head: number
   /** Seqs at or below this were forgotten. */
   floor: number
 }
@@ -239,13 +242,20 @@ class MemoryStore implements Store, CommitSource {
 
   private recordSeq(clientId: string, seq: number, version: number): void {
     let c = this.clients.get(clientId)
-    if (c === undefined) this.clients.set(clientId, (c = { applied: new Map(), floor: -1 }))
+    if (c === undefined) this.clients.set(clientId, (c = { applied: new Map(), order: [], head: 0, floor: -1 }))
     c.applied.set(seq, version)
-    // Seqs arrive in order from a well-behaved client, so the first inserted is the oldest.
+    // The highest seqsPerClient seqs are remembered. Seqs usually arrive ascending: an append.
+    const last = c.order[c.order.length - 1]
+    if (last === undefined || seq > last) c.order.push(seq)
+    else c.order.splice(lowerBoundNum(c.order, seq, c.head), 0, seq)
     while (c.applied.size > this.seqsPerClient) {
-      const oldest = c.applied.keys().next().value as number
+      const oldest = c.order[c.head++] as number
       c.applied.delete(oldest)
       c.floor = Math.max(c.floor, oldest)
+    }
+    if (c.head > 1024 && c.head * 2 > c.order.length) {
+      c.order = c.order.slice(c.head)
+      c.head = 0
     }
   }
 
@@ -314,6 +324,16 @@ class MemoryStore implements Store, CommitSource {
     this.closed = true
     this.fanout.endAll()
   }
+}
+
+function lowerBoundNum(arr: readonly number[], x: number, lo: number): number {
+  let hi = arr.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((arr[mid] as number) < x) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 function freezeOp(op: Op): void {
