@@ -3,12 +3,11 @@
 import { StatecraftError, closedError } from './errors.ts'
 import { Fanout, isLimited } from './fanout.ts'
 import { applyOp } from './ot.ts'
-import { checkQuery, rangeBounds } from './query.ts'
+import { checkSourceQuery, keyMatcher, rangeBounds } from './query.ts'
 import { makeSubscription } from './subscription.ts'
 import { checkMutateOptions, checkTxn, cloneTxn, filterTxn, planTxn, shareTxn, type CommitSource } from './txn.ts'
-import { keyMatcher } from './query.ts'
 import { freezeJson, shareValue } from './values.ts'
-import { checkVersions } from './versions.ts'
+import { checkMinVersion, checkVersions, readVersion } from './versions.ts'
 import { cloneJson, lowerBound, randomId } from './util.ts'
 import type {
   FetchOptions, FetchResult, Json, GetOpsOptions, Key, MutateOptions, Op, Query, RangeQuery, Store, StoreInfo,
@@ -93,37 +92,21 @@ class MemoryStore implements Store, CommitSource {
   }
 
   private checkSupported(q: Query): void {
-    checkQuery(q)
-    if (q.kind === 'native') throw new StatecraftError('unsupported', `the memory store has no native backend ${JSON.stringify(q.backend)}`)
+    checkSourceQuery(q, 'memory store')
   }
 
   private versions(v = this.version): Versions {
     return { [this.uid]: v }
   }
 
-  /** Reads the version asked for in `vs` (current when it names none), checking it is reachable. */
   private pastVersion(vs: Versions | undefined, what: string): number {
-    if (vs === undefined) return this.version
-    checkVersions(vs, what)
-    const v = vs[this.uid]
-    if (v === undefined) return this.version
-    if (v > this.version) throw new StatecraftError('invalid', `${what} names version ${v}; the store is at ${this.version}`)
-    if (v < this.historyStart) {
-      throw new StatecraftError('version-too-old', `version ${v} is outside the kept history (from ${this.historyStart})`)
-    }
-    return v
+    return readVersion(vs, this.uid, this.version, this.historyStart, what)
   }
 
   async fetch(q: Query, o: FetchOptions = {}): Promise<FetchResult> {
     this.checkOpen()
     this.checkSupported(q)
-    if (o.minVersion !== undefined) {
-      checkVersions(o.minVersion, 'minVersion')
-      const want = o.minVersion[this.uid]
-      if (want !== undefined && want > this.version) {
-        throw new StatecraftError('invalid', `minVersion ${want} is ahead of the store, at ${this.version}`)
-      }
-    }
+    checkMinVersion(o.minVersion, this.uid, this.version)
     const at = this.pastVersion(o.atVersion, 'atVersion')
     return at === this.version ? this.fetchNow(q) : this.fetchPast(q, at)
   }

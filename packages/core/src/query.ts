@@ -35,6 +35,12 @@ export function checkQuery(q: unknown): asserts q is Query {
   }
 }
 
+/** `checkQuery`, and `unsupported` for a native query: what a source store without a native backend accepts. */
+export function checkSourceQuery(q: unknown, storeName: string): asserts q is KeysQuery | RangeQuery {
+  checkQuery(q)
+  if (q.kind === 'native') throw new StatecraftError('unsupported', `the ${storeName} has no native backend ${JSON.stringify(q.backend)}`)
+}
+
 /** The bounds of a range as one half-open interval [lo, hi); hi undefined = unbounded. */
 export function rangeBounds(q: RangeQuery): { lo: Key; hi: Key | undefined } {
   let lo = q.from ?? ''

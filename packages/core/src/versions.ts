@@ -30,3 +30,29 @@ export function maxVersions(a: Versions, b: Versions): Versions {
 export function versionsAtLeast(a: Versions, b: Versions): boolean {
   return Object.entries(b).every(([k, n]) => (a[k] ?? 0) >= n)
 }
+
+/**
+ * The version of `source` a read asks for in `vs` (`current` when it names none). Throws `invalid`
+ * when it is ahead of `current`, `version-too-old` when it is before the kept history.
+ */
+export function readVersion(vs: Versions | undefined, source: string, current: number, historyStart: number, what: string): number {
+  if (vs === undefined) return current
+  checkVersions(vs, what)
+  const v = vs[source]
+  if (v === undefined) return current
+  if (v > current) throw new StatecraftError('invalid', `${what} names version ${v}; the store is at ${current}`)
+  if (v < historyStart) {
+    throw new StatecraftError('version-too-old', `version ${v} is outside the kept history (from ${historyStart})`)
+  }
+  return v
+}
+
+/** Throws `invalid` when `minVersion` names a version of `source` ahead of `current` (a source cannot wait for itself). */
+export function checkMinVersion(minVersion: Versions | undefined, source: string, current: number): void {
+  if (minVersion === undefined) return
+  checkVersions(minVersion, 'minVersion')
+  const want = minVersion[source]
+  if (want !== undefined && want > current) {
+    throw new StatecraftError('invalid', `minVersion ${want} is ahead of the store, at ${current}`)
+  }
+}

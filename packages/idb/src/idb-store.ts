@@ -4,7 +4,7 @@
 // (core's planTxn) and fan out (core's Fanout) synchronously, exactly as the memory store does; the
 // op log stays on disk and is read when history is asked for.
 import {
-  Fanout, StatecraftError, checkMutateOptions, checkQuery, checkTxn, checkVersions, closedError, cloneJson, cloneTxn,
+  Fanout, StatecraftError, checkMinVersion, checkMutateOptions, checkSourceQuery, checkTxn, checkVersions, readVersion, closedError, cloneJson, cloneTxn,
   filterTxn, freezeJson, isBinary, isLimited, isOTOp, keyMatcher, makeSubscription, planTxn, randomId, applyOp, shareValue,
 } from '@statecraft/core'
 import type {
@@ -239,25 +239,15 @@ class IdbStoreImpl implements IdbStore {
   }
 
   private checkSupported(q: Query): void {
-    checkQuery(q)
-    if (q.kind === 'native') throw new StatecraftError('unsupported', `the IndexedDB store has no native backend ${JSON.stringify(q.backend)}`)
+    checkSourceQuery(q, 'IndexedDB store')
   }
 
   private versions(v = this.version): Versions {
     return { [this.uid]: v }
   }
 
-  /** Reads the version asked for in `vs` (current when it names none), checking it is reachable. */
   private pastVersion(vs: Versions | undefined, what: string): number {
-    if (vs === undefined) return this.version
-    checkVersions(vs, what)
-    const v = vs[this.uid]
-    if (v === undefined) return this.version
-    if (v > this.version) throw new StatecraftError('invalid', `${what} names version ${v}; the store is at ${this.version}`)
-    if (v < this.historyStart) {
-      throw new StatecraftError('version-too-old', `version ${v} is outside the kept history (from ${this.historyStart})`)
-    }
-    return v
+    return readVersion(vs, this.uid, this.version, this.historyStart, what)
   }
 
   // ---- Reading
@@ -265,13 +255,7 @@ class IdbStoreImpl implements IdbStore {
   async fetch(q: Query, o: FetchOptions = {}): Promise<FetchResult> {
     this.checkOpen()
     this.checkSupported(q)
-    if (o.minVersion !== undefined) {
-      checkVersions(o.minVersion, 'minVersion')
-      const want = o.minVersion[this.uid]
-      if (want !== undefined && want > this.version) {
-        throw new StatecraftError('invalid', `minVersion ${want} is ahead of the store, at ${this.version}`)
-      }
-    }
+    checkMinVersion(o.minVersion, this.uid, this.version)
     const at = this.pastVersion(o.atVersion, 'atVersion')
     if (at === this.version) return this.fetchNow(q)
     // The past is read under the writer's queue, so no commit moves the docs or prunes the log meanwhile.

@@ -12,7 +12,7 @@
 // writes the op, not the doc; a new snapshot is written when the ops add up (see `appendOp`).
 import { ClassicLevel } from 'classic-level'
 import {
-  Fanout, StatecraftError, applyOp, checkMutateOptions, checkQuery, checkTxn, checkVersions, cloneJson, cloneTxn,
+  Fanout, StatecraftError, applyOp, checkMinVersion, checkMutateOptions, checkSourceQuery, checkTxn, checkVersions, readVersion, cloneJson, cloneTxn,
   closedError, filterTxn, freezeJson, isLimited, isOTOp, keyMatcher, planTxn, randomId, rangeBounds, shareValue,
   makeSubscription, shareTxn,
 } from '@statecraft/core'
@@ -396,8 +396,7 @@ class LevelDBStore implements LevelStore {
   }
 
   private checkSupported(q: Query): void {
-    checkQuery(q)
-    if (q.kind === 'native') throw new StatecraftError('unsupported', `the LevelDB store has no native backend ${JSON.stringify(q.backend)}`)
+    checkSourceQuery(q, 'LevelDB store')
   }
 
   private versions(v = this.visible): Versions {
@@ -692,27 +691,13 @@ class LevelDBStore implements LevelStore {
   }
 
   private pastVersion(vs: Versions | undefined, what: string): number {
-    if (vs === undefined) return this.visible
-    checkVersions(vs, what)
-    const v = vs[this.uid]
-    if (v === undefined) return this.visible
-    if (v > this.visible) throw new StatecraftError('invalid', `${what} names version ${v}; the store is at ${this.visible}`)
-    if (v < this.historyStart) {
-      throw new StatecraftError('version-too-old', `version ${v} is outside the kept history (from ${this.historyStart})`)
-    }
-    return v
+    return readVersion(vs, this.uid, this.visible, this.historyStart, what)
   }
 
   async fetch(q: Query, o: FetchOptions = {}): Promise<FetchResult> {
     await this.usable()
     this.checkSupported(q)
-    if (o.minVersion !== undefined) {
-      checkVersions(o.minVersion, 'minVersion')
-      const want = o.minVersion[this.uid]
-      if (want !== undefined && want > this.visible) {
-        throw new StatecraftError('invalid', `minVersion ${want} is ahead of the store, at ${this.visible}`)
-      }
-    }
+    checkMinVersion(o.minVersion, this.uid, this.visible)
     const at = this.pastVersion(o.atVersion, 'atVersion')
     return this.track(at === this.visible ? this.fetchNow(q) : this.fetchPast(q, at))
   }
