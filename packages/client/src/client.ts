@@ -35,6 +35,11 @@ export interface ClientOptions {
   auth?: () => string | Promise<string>
   /** The id this client's writes carry with their seqs (default: a new random id per client). */
   clientId?: string
+  /**
+   * Compose a write into the previous unsent one on the same key (default true): fewer, larger
+   * batches. False keeps one outbox entry (and one server txn) per write.
+   */
+  compose?: boolean
   /** Start offline (call `goOnline()` later). */
   offline?: boolean
   encoding?: Encoding
@@ -297,6 +302,8 @@ export class StatecraftClient {
         reconnect: false,
         log: this.log,
         ...(this.opts.auth === undefined ? {} : { auth: this.opts.auth }),
+        ...(this.opts.encoding === undefined ? {} : { encoding: this.opts.encoding }),
+        ...(this.opts.helloTimeoutMs === undefined ? {} : { helloTimeoutMs: this.opts.helloTimeoutMs }),
       })
       try {
         await remote.start()
@@ -633,7 +640,7 @@ export class StatecraftClient {
     }
     const p = new Promise<Versions>((resolve, reject) => {
       const last = doc.pending[doc.pending.length - 1]
-      if (last !== undefined && !last.sent && !last.inflight && last.txn.size === 1 && last.stuckAt === undefined) {
+      if (this.opts.compose !== false && last !== undefined && !last.sent && !last.inflight && last.txn.size === 1 && last.stuckAt === undefined) {
         const c = composeOps(last.txn.get(key) as Op, op)
         if (c !== undefined) {
           last.txn.set(key, c)
