@@ -255,6 +255,16 @@ export class StatecraftClient {
     return d !== undefined && (d.pending.length > 0 || d.listeners.size > 0)
   }
 
+  /** Resolves once every local write made so far is durably in the cache (a reload or crash then loses nothing). */
+  async whenPersisted(): Promise<void> {
+    await this.cacheReady
+    for (;;) {
+      if (this.flushing !== undefined) await this.flushing
+      else if (this.isDirty()) this.scheduleFlush()
+      else return
+    }
+  }
+
   /** Removes cached docs that have no pending writes (e.g. on logout). The outbox stays. */
   async clearCache(): Promise<void> {
     await this.cacheReady

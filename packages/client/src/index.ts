@@ -2,6 +2,7 @@
 // (or any Port), reconnecting and resuming on its own.
 export { connect, type ConnectOptions } from './connect.ts'
 export { Remote, type RemoteStore, type RemoteStoreOptions, type Dial } from './remote-store.ts'
+export type { Presence, PresencePeers } from './presence.ts'
 export { dialWebSocket, defaultWebSocket, type WebSocketLike, type WebSocketConstructor } from './websocket-port.ts'
 export { backoffDelay, type Backoff } from './backoff.ts'
 // The app-facing client SDK (offline-first): createClient, doc/text/query handles, caches.

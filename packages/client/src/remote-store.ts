@@ -12,6 +12,7 @@ import {
   type WelcomeMessage,
 } from '@statecraft/protocol'
 import { backoffDelay, type Backoff } from './backoff.ts'
+import { PresenceRoom, checkRoom, type Presence, type PresenceLink } from './presence.ts'
 
 /** Opens one connection to the server. Called again for every reconnect. */
 export type Dial = () => Port | Promise<Port>
@@ -38,6 +39,11 @@ export interface RemoteStore extends Store {
   whenConnected(): Promise<void>
   /** Drops the current connection; the store reconnects as after any network failure. */
   disconnect(): void
+  /**
+   * This client's presence in `room` (joined now, and again on every new connection), and the
+   * other peers' states there. The same object until it is left. Throws `closed` after close().
+   */
+  presence(room: string): Presence
 }
 
 interface Pending {
@@ -114,6 +120,23 @@ export class Remote implements RemoteStore {
   private reconnecting = false
   private sleeping: { timer: ReturnType<typeof setTimeout>; wake: () => void } | undefined
   private waiters: { resolve: () => void; reject: (e: StatecraftError) => void }[] = []
+  /** Presence rooms by name. */
+  private readonly rooms = new Map<string, PresenceRoom>()
+  /** The server has presence (its welcome says so). */
+  private hasPresence = false
+  private readonly presenceLink: PresenceLink = {
+    send: msg => {
+      const c = this.conn
+      if (c === undefined) return false
+      c.port.send(this.codec.encode(msg))
+      return true
+    },
+    nextId: () => this.nextId++,
+    limits: () => this.limits,
+    forget: room => {
+      if (this.rooms.get(room.room) === room) this.rooms.delete(room.room)
+    },
+  }
   private readonly codec: Codec
   private readonly log: (message: string) => void
 
@@ -218,7 +241,9 @@ export class Remote implements RemoteStore {
         }
       }, w.heartbeatMs)
     }
+    this.hasPresence = w.capabilities.includes('presence')
     for (const s of this.subs.values()) this.sendSubscribe(c, s)
+    for (const r of this.rooms.values()) r.connected(this.hasPresence)
     this.flush()
     const waiters = this.waiters
     this.waiters = []
@@ -240,6 +265,7 @@ export class Remote implements RemoteStore {
       if (s.timer !== undefined) clearTimeout(s.timer)
       s.timer = undefined
     }
+    for (const r of this.rooms.values()) r.disconnected()
     if (!this.isClosed) void this.reconnect()
   }
 
@@ -303,6 +329,12 @@ export class Remote implements RemoteStore {
       case 'update':
         this.onUpdate(m)
         return
+      case 'presence':
+        this.rooms.get(m.room)?.onSnapshot(m)
+        return
+      case 'presence-update':
+        this.rooms.get(m.room)?.onUpdate(m)
+        return
       case 'error':
         this.onError(c, m.id, StatecraftError.fromWire(m.error as Parameters<typeof StatecraftError.fromWire>[0]))
         return
@@ -340,7 +372,16 @@ export class Remote implements RemoteStore {
       return
     }
     const s = this.subs.get(id)
-    if (s !== undefined && s.active) this.onSubError(c, s, err)
+    if (s !== undefined && s.active) {
+      this.onSubError(c, s, err)
+      return
+    }
+    for (const room of this.rooms.values()) {
+      if (room.joinId === id) {
+        room.onJoinError(err)
+        return
+      }
+    }
   }
 
   private onUpdate(m: UpdateMessage): void {
@@ -486,6 +527,20 @@ export class Remote implements RemoteStore {
     if (s.active && this.conn !== undefined) this.conn.port.send(this.codec.encode({ type: 'unsubscribe', id }))
   }
 
+  // ---- presence
+
+  presence(room: string): Presence {
+    this.checkOpen()
+    checkRoom(room)
+    let r = this.rooms.get(room)
+    if (r === undefined) {
+      r = new PresenceRoom(room, this.presenceLink)
+      this.rooms.set(room, r)
+      if (this.conn !== undefined) r.connected(this.hasPresence)
+    }
+    return r
+  }
+
   /** Ends everything with `err` and closes the store (a failure no reconnect will fix). */
   private fail(err: StatecraftError): void {
     if (this.isClosed) return
@@ -522,6 +577,8 @@ export class Remote implements RemoteStore {
       if (s.timer !== undefined) clearTimeout(s.timer)
       s.feed.end(err)
     }
+    for (const r of this.rooms.values()) r.close(err)
+    this.rooms.clear()
     const waiters = this.waiters
     this.waiters = []
     for (const w of waiters) w.reject(err ?? closedError())

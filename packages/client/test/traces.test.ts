@@ -52,7 +52,7 @@ for (const name of ['sveltecomponent', 'friendsforever_flat', 'seph-blog1']) {
     const t = c.text('doc')
     let n = 0
     for (const txn of trace.txns) {
-      for (const patch of txn.patches) apply(t, patch)
+      for (const patch of txn.patches) void apply(t, patch)
       // Let batches go while typing goes on (edits made meanwhile compose into the next batch).
       if (++n % 200 === 0) await turn()
     }
