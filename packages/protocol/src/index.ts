@@ -9,13 +9,17 @@ export {
 } from './schemas.ts'
 export {
   helloSchema, fetchSchema, getOpsSchema, mutateSchema, subscribeSchema, unsubscribeSchema, pingSchema, pongSchema,
+  presenceJoinSchema, presenceSetSchema, presenceLeaveSchema, roomSchema, MAX_ROOM_LENGTH, presenceStateSize,
   clientMessageSchema, CLIENT_MESSAGE_TYPES,
   type HelloMessage, type FetchMessage, type GetOpsMessage, type MutateMessage, type SubscribeMessage,
   type UnsubscribeMessage, type PingMessage, type PongMessage, type ClientMessage, type ClientMessageType, type RequestMessage,
+  type PresenceJoinMessage, type PresenceSetMessage, type PresenceLeaveMessage,
 } from './client-messages.ts'
 export {
   limitsSchema, welcomeSchema, fetchedSchema, opsSchema, mutatedSchema, updateSchema, unsubscribedSchema, errorSchema,
+  peerSchema, presencePeerSchema, presenceSnapshotSchema, presenceUpdateSchema,
   serverMessageSchema,
+  type PresencePeer, type PresenceSnapshotMessage, type PresenceUpdateMessage,
   type Limits, type WelcomeMessage, type FetchedMessage, type OpsMessage, type MutatedMessage, type UpdateMessage,
   type UnsubscribedMessage, type ErrorMessage, type ServerMessage, type ServerMessageType,
 } from './server-messages.ts'

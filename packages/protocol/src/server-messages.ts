@@ -1,6 +1,6 @@
 // Every message a server sends, as a zod schema; clients parse frames with these.
 import * as z from 'zod'
-import { entriesSchema, idSchema, keySchema, storeInfoSchema, txnRecordSchema, versionsSchema, wireErrorSchema } from './schemas.ts'
+import { entriesSchema, idSchema, jsonSchema, keySchema, storeInfoSchema, txnRecordSchema, versionsSchema, wireErrorSchema } from './schemas.ts'
 
 export const limitsSchema = z.object({
   /** Frames larger than this are refused with `too-large`. */
@@ -9,6 +9,12 @@ export const limitsSchema = z.object({
   maxSubscriptions: z.int().min(0),
   /** Unanswered fetch, getOps and mutate requests per connection. */
   maxInFlight: z.int().min(0),
+  /** Presence rooms (joined or joining) per connection. Absent from servers without presence. */
+  maxPresenceRooms: z.int().min(0).exactOptional(),
+  /** The largest presence state, as the length of its JSON text (UTF-16 code units). */
+  maxPresenceStateBytes: z.int().min(0).exactOptional(),
+  /** A peer's state goes to the others at most once per this interval (later sets are coalesced). */
+  presenceIntervalMs: z.int().min(0).exactOptional(),
 })
 
 /** The answer to `hello`: the store the connection speaks to and the rules of the connection. */
@@ -61,6 +67,32 @@ export const errorSchema = z.object({ type: z.literal('error'), id: idSchema.exa
 export const serverPingSchema = z.object({ type: z.literal('ping'), nonce: z.int().exactOptional() })
 export const serverPongSchema = z.object({ type: z.literal('pong'), nonce: z.int().exactOptional() })
 
+/** A peer id: opaque, random, one per connection (the same in every room the connection joins). */
+export const peerSchema = z.string()
+
+/** A peer's state in a room: any JSON value but null (null is no state: the peer is not shown). */
+export const presencePeerSchema = z.object({ peer: peerSchema, state: jsonSchema })
+
+/**
+ * The answer to `presence-join` `id`: the connection is now in `room`. `peer`: its own peer id.
+ * `peers`: the other peers in the room that have a state, in no particular order.
+ */
+export const presenceSnapshotSchema = z.object({
+  type: z.literal('presence'),
+  id: idSchema,
+  room: z.string(),
+  peer: peerSchema,
+  peers: z.array(presencePeerSchema),
+})
+
+/** Peer `peer` of `room` has a new state; null: it left (or cleared its state). */
+export const presenceUpdateSchema = z.object({
+  type: z.literal('presence-update'),
+  room: z.string(),
+  peer: peerSchema,
+  state: jsonSchema,
+})
+
 export const serverMessageSchema = z.discriminatedUnion('type', [
   welcomeSchema,
   fetchedSchema,
@@ -71,6 +103,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   errorSchema,
   serverPingSchema,
   serverPongSchema,
+  presenceSnapshotSchema,
+  presenceUpdateSchema,
 ])
 
 export type Limits = z.infer<typeof limitsSchema>
@@ -81,5 +115,8 @@ export type MutatedMessage = z.infer<typeof mutatedSchema>
 export type UpdateMessage = z.infer<typeof updateSchema>
 export type UnsubscribedMessage = z.infer<typeof unsubscribedSchema>
 export type ErrorMessage = z.infer<typeof errorSchema>
+export type PresencePeer = z.infer<typeof presencePeerSchema>
+export type PresenceSnapshotMessage = z.infer<typeof presenceSnapshotSchema>
+export type PresenceUpdateMessage = z.infer<typeof presenceUpdateSchema>
 export type ServerMessage = z.infer<typeof serverMessageSchema>
 export type ServerMessageType = ServerMessage['type']

@@ -19,6 +19,11 @@ const good: ClientMessage[] = [
   { type: 'unsubscribe', id: 5 },
   { type: 'ping', nonce: 3 },
   { type: 'pong' },
+  { type: 'presence-join', id: 6, room: 'docs/1', state: { x: 1, name: 'ann' } },
+  { type: 'presence-join', id: 7, room: 'docs/1' },
+  { type: 'presence-set', room: 'docs/1', state: { x: 2 } },
+  { type: 'presence-set', room: 'docs/1', state: null },
+  { type: 'presence-leave', room: 'docs/1' },
 ]
 
 describe.each(['json', 'msgpack'] as const)('client messages in %s', enc => {
@@ -48,6 +53,12 @@ const bad: [string, unknown, number | undefined][] = [
   ['OT op not JSON', { type: 'mutate', id: 8, txn: [['a', { type: 'text', op: new Uint8Array(1) }]] }, 8],
   ['meta not an object', { type: 'mutate', id: 9, txn: [], meta: [1] }, 9],
   ['hello without version', { type: 'hello' }, undefined],
+  ['presence-join without room', { type: 'presence-join', id: 11 }, 11],
+  ['presence-join with an empty room', { type: 'presence-join', id: 12, room: '' }, 12],
+  ['presence-join with a long room', { type: 'presence-join', id: 13, room: 'r'.repeat(1025) }, 13],
+  ['presence-set with binary state', { type: 'presence-set', room: 'r', state: new Uint8Array(2) }, undefined],
+  ['presence-set without state', { type: 'presence-set', room: 'r' }, undefined],
+  ['presence-leave with a number room', { type: 'presence-leave', room: 7 }, undefined],
   ['explicit null for an optional field', { type: 'fetch', id: 10, query: { kind: 'keys', keys: [] }, atVersion: null }, 10],
 ]
 
@@ -93,6 +104,15 @@ test('server messages parse, and wire forms convert back to core types', () => {
     { type: 'error', error: { code: 'protocol', message: 'bad frame' } },
     { type: 'ping' },
     { type: 'pong', nonce: 1 },
+    { type: 'presence', id: 6, room: 'r', peer: 'p1', peers: [{ peer: 'p2', state: { x: 1 } }] },
+    { type: 'presence-update', room: 'r', peer: 'p2', state: { x: 2 } },
+    { type: 'presence-update', room: 'r', peer: 'p2', state: null },
+    {
+      type: 'welcome', protocol: 1, encoding: 'json', connectionId: 'c2',
+      info: { uid: 'u', sources: ['u'], capabilities: { queries: ['keys'], opTypes: ['set'], mutable: true, history: false } },
+      limits: { maxFrameBytes: 1, maxSubscriptions: 2, maxInFlight: 3, maxPresenceRooms: 4, maxPresenceStateBytes: 5, presenceIntervalMs: 6 },
+      heartbeatMs: 10, capabilities: ['presence'],
+    },
   ]
   for (const enc of ['json', 'msgpack'] as const) {
     for (const m of msgs) {

@@ -1,13 +1,14 @@
 // The Agent: one per connection. It holds the connection's identity (claims), the store it sees
 // (after rules), its subscriptions and in-flight requests, and enforces the per-connection limits.
 // Every frame is untrusted: a bad one is answered with an error, logged once, and changes nothing.
-import { StatecraftError, type Store, type Subscription, type WireError } from '@statecraft/core'
+import { StatecraftError, randomId, type Json, type Store, type Subscription, type WireError } from '@statecraft/core'
 import {
-  CLOSE_CODES, PROTOCOL_VERSION, codecOf, codecs, decodeClientFrame, frameSize, updateToWire,
+  CLOSE_CODES, PROTOCOL_VERSION, codecOf, codecs, decodeClientFrame, frameSize, presenceStateSize, updateToWire,
   type Encoding, type Frame, type Port, type ServerMessage, type WelcomeMessage,
 } from '@statecraft/protocol'
 import { dispatch } from './handlers.ts'
-import type { Authenticate, Rules } from './options.ts'
+import type { Authenticate, PresenceAllowed, Rules } from './options.ts'
+import type { PresenceMember } from './presence.ts'
 import type { ServerContext, Session, SessionState } from './session.ts'
 
 export interface AgentOptions<C> {
@@ -16,6 +17,8 @@ export interface AgentOptions<C> {
   store: Store
   authenticate: Authenticate<C> | undefined
   rules: Rules<C> | undefined
+  /** Who may join which presence room; undefined: anyone, any room. */
+  presenceAllowed: PresenceAllowed<C> | undefined
   onClose: (agent: Agent<C>) => void
 }
 
@@ -23,6 +26,9 @@ export interface AgentOptions<C> {
 const NOT_OPENING = new Set(['unsubscribe'])
 
 const protocolError = (message: string): StatecraftError => new StatecraftError('protocol', message)
+
+/** This connection in a presence room: waiting for its permission check, or in. */
+type Membership = { joined: false; id: number; state: Json | null } | { joined: true; member: PresenceMember }
 
 export class Agent<C = unknown> implements Session {
   readonly id: string
@@ -38,6 +44,11 @@ export class Agent<C = unknown> implements Session {
   private readonly inflight = new Set<number>()
   /** A frame arrived since the last heartbeat tick. */
   private heard = true
+  /** This connection's presence peer id: opaque and random (never the claims). */
+  readonly peer = randomId()
+  private readonly rooms = new Map<string, Membership>()
+  /** Open presence-join ids → their rooms. */
+  private readonly joining = new Map<number, string>()
 
   constructor(private readonly port: Port, opts: AgentOptions<C>) {
     this.id = opts.id
@@ -55,6 +66,10 @@ export class Agent<C = unknown> implements Session {
 
   get inFlightCount(): number {
     return this.inflight.size
+  }
+
+  get presenceRoomCount(): number {
+    return this.rooms.size
   }
 
   // ---- frames in
@@ -85,7 +100,7 @@ export class Agent<C = unknown> implements Session {
   }
 
   private isOpen(id: number): boolean {
-    return this.inflight.has(id) || this.subs.has(id)
+    return this.inflight.has(id) || this.subs.has(id) || this.joining.has(id)
   }
 
   /** Checks a new request id; refuses and returns false when it cannot be used. */
@@ -143,9 +158,12 @@ export class Agent<C = unknown> implements Session {
       encoding: this.encoding,
       connectionId: this.id,
       info: this.store.info,
-      limits: { maxFrameBytes: l.maxFrameBytes, maxSubscriptions: l.maxSubscriptions, maxInFlight: l.maxInFlight },
+      limits: {
+        maxFrameBytes: l.maxFrameBytes, maxSubscriptions: l.maxSubscriptions, maxInFlight: l.maxInFlight,
+        maxPresenceRooms: l.maxPresenceRooms, maxPresenceStateBytes: l.maxPresenceStateBytes, presenceIntervalMs: l.presenceIntervalMs,
+      },
       heartbeatMs: this.server.heartbeatMs,
-      capabilities: [],
+      capabilities: ['presence'],
     }
     this.send(welcome)
   }
@@ -226,6 +244,109 @@ export class Agent<C = unknown> implements Session {
     this.send({ type: 'unsubscribed', id })
   }
 
+  // ---- presence
+
+  /** A `too-large` error when `state` is over the limit. */
+  private stateTooLarge(state: Json | null, room: string): StatecraftError | undefined {
+    const max = this.server.limits.maxPresenceStateBytes
+    const size = presenceStateSize(state)
+    if (size <= max) return undefined
+    return new StatecraftError('too-large', `a presence state of ${size} bytes (JSON) is over the limit of ${max}`, { limit: max, room })
+  }
+
+  presenceJoin(id: number, room: string, state: Json | null): void {
+    if (!this.admit(id)) return
+    if (this.rooms.has(room)) {
+      this.refuse(protocolError(`already in presence room ${JSON.stringify(room)}`), id)
+      return
+    }
+    const max = this.server.limits.maxPresenceRooms
+    if (this.rooms.size >= max) {
+      this.refuse(new StatecraftError('rate-limited', `over ${max} presence rooms`, { limit: 'maxPresenceRooms', room }), id)
+      return
+    }
+    const big = this.stateTooLarge(state, room)
+    if (big !== undefined) {
+      this.refuse(big, id)
+      return
+    }
+    const m: Membership = { joined: false, id, state }
+    this.rooms.set(room, m)
+    this.joining.set(id, room)
+    const allowed = this.opts.presenceAllowed
+    if (allowed === undefined) {
+      this.joined(room, m, true)
+      return
+    }
+    let check: Promise<boolean>
+    try {
+      check = Promise.resolve(allowed(room, this.claims as C, this.store))
+    } catch (e) {
+      check = Promise.reject(e instanceof Error ? e : new Error(String(e)))
+    }
+    void check.then(
+      ok => this.joined(room, m, ok),
+      (e: unknown) => this.joined(room, m, e),
+    )
+  }
+
+  /** The permission check of a join is done: `ok` true lets it in; false or an error refuses it. */
+  private joined(room: string, m: Membership & { joined: false }, ok: unknown): void {
+    // Left (answered then) or closed meanwhile.
+    if (this.state === 'closed' || this.rooms.get(room) !== m) return
+    this.joining.delete(m.id)
+    if (ok !== true) {
+      this.rooms.delete(room)
+      this.sendError(m.id, ok === false ? new StatecraftError('forbidden', `this connection may not join presence room ${JSON.stringify(room)}`, { room }) : ok)
+      return
+    }
+    const { member, peers } = this.server.presence.join(room, this.peer, m.state, msg => this.send(msg))
+    this.rooms.set(room, { joined: true, member })
+    this.send({ type: 'presence', id: m.id, room, peer: this.peer, peers })
+  }
+
+  presenceSet(room: string, state: Json | null): void {
+    if (this.state !== 'ready') {
+      this.refuse(protocolError('send hello first'))
+      return
+    }
+    const m = this.rooms.get(room)
+    if (m === undefined) {
+      this.refuse(new StatecraftError('protocol', `not in presence room ${JSON.stringify(room)}: join it first`, { room }))
+      return
+    }
+    const big = this.stateTooLarge(state, room)
+    if (big !== undefined) {
+      this.refuse(big)
+      return
+    }
+    if (m.joined) this.server.presence.set(m.member, state)
+    else m.state = state
+  }
+
+  presenceLeave(room: string): void {
+    if (this.state !== 'ready') {
+      this.refuse(protocolError('send hello first'))
+      return
+    }
+    const m = this.rooms.get(room)
+    if (m === undefined) return
+    this.rooms.delete(room)
+    if (m.joined) {
+      this.server.presence.leave(m.member)
+      return
+    }
+    // Its join is still being checked: answer it now (no snapshot will come).
+    this.joining.delete(m.id)
+    this.send({ type: 'error', id: m.id, error: wireOf(new StatecraftError('closed', `left presence room ${JSON.stringify(room)} before the join finished`, { room })) })
+  }
+
+  private leaveAllRooms(): void {
+    for (const m of this.rooms.values()) if (m.joined) this.server.presence.leave(m.member)
+    this.rooms.clear()
+    this.joining.clear()
+  }
+
   refuse(error: StatecraftError, id?: number): void {
     this.server.log({ level: 'warn', message: `refused a frame: ${error.message}`, connection: this.id, code: error.code })
     this.send(id === undefined ? { type: 'error', error: wireOf(error) } : { type: 'error', id, error: wireOf(error) })
@@ -302,6 +423,7 @@ export class Agent<C = unknown> implements Session {
     this.state = 'closed'
     for (const sub of this.subs.values()) sub.close()
     this.subs.clear()
+    this.leaveAllRooms()
     this.opts.onClose(this)
   }
 }

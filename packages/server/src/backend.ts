@@ -1,12 +1,15 @@
 // The Backend: one per server. It holds the store, accepts connections (making an Agent for each),
 // runs the heartbeat, and makes re-sent writes safe across connections.
-import type { MutateOptions, Store, Txn, Versions } from '@statecraft/core'
+import { keys, type MutateOptions, type Store, type Txn, type Versions } from '@statecraft/core'
 import { CLOSE_CODES, pair, type LocalPort, type Port } from '@statecraft/protocol'
 import { Agent } from './agent.ts'
-import { consoleLog, resolveLimits, type Authenticate, type Log, type Rules, type ServerLimits, type ServerOptions } from './options.ts'
+import {
+  consoleLog, resolveLimits, type Authenticate, type Log, type PresenceAllowed, type Rules, type ServerLimits, type ServerOptions,
+} from './options.ts'
+import { PresenceRooms } from './presence.ts'
 import type { ServerContext } from './session.ts'
 
-export type BackendOptions<C> = Pick<ServerOptions<C>, 'store' | 'authenticate' | 'rules' | 'limits' | 'heartbeatMs' | 'log'>
+export type BackendOptions<C> = Pick<ServerOptions<C>, 'store' | 'authenticate' | 'rules' | 'presenceAllowed' | 'limits' | 'heartbeatMs' | 'log'>
 
 export class Backend<C = unknown> implements ServerContext {
   readonly store: Store
@@ -15,6 +18,9 @@ export class Backend<C = unknown> implements ServerContext {
   readonly log: Log
   private readonly authenticate: Authenticate<C> | undefined
   private readonly rules: Rules<C> | undefined
+  private readonly presenceAllowed: PresenceAllowed<C> | undefined
+  /** Presence rooms: in memory only, never in the store. */
+  readonly presence: PresenceRooms
   private readonly agents = new Set<Agent<C>>()
   /** Writes with {clientId, seq} being applied now, by `${clientId}\n${seq}`. */
   private readonly applying = new Map<string, Promise<Versions>>()
@@ -29,6 +35,11 @@ export class Backend<C = unknown> implements ServerContext {
     this.log = opts.log ?? consoleLog
     this.authenticate = opts.authenticate
     this.rules = opts.rules
+    // With rules, a room is a key: a connection may join it when it may read that (existing) key.
+    // The rules-wrapped store leaves unreadable keys out of a fetch, so this tells nothing more.
+    this.presenceAllowed =
+      opts.presenceAllowed ?? (opts.rules === undefined ? undefined : async (room, _claims, store) => (await store.fetch(keys(room))).results.has(room))
+    this.presence = new PresenceRooms(() => this.limits.presenceIntervalMs)
     this.timer = setInterval(() => {
       for (const a of this.agents) a.tick()
     }, this.heartbeatMs)
@@ -51,6 +62,11 @@ export class Backend<C = unknown> implements ServerContext {
     return { connections: this.agents.size, subscriptions, inFlight }
   }
 
+  /** Presence rooms with someone in them, and connections in rooms summed over rooms. */
+  presenceStats(): { rooms: number; members: number } {
+    return this.presence.stats()
+  }
+
   /** Serves a connection on `port` until either end closes it. */
   accept(port: Port): Agent<C> {
     const agent = new Agent<C>(port, {
@@ -59,6 +75,7 @@ export class Backend<C = unknown> implements ServerContext {
       store: this.store,
       authenticate: this.authenticate,
       rules: this.rules,
+      presenceAllowed: this.presenceAllowed,
       onClose: a => this.agents.delete(a),
     })
     if (this.closed) agent.close(CLOSE_CODES.goingAway, 'server closed')

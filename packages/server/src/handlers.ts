@@ -40,6 +40,12 @@ export const handlers: HandlerTable = {
 
   // Any frame proves the peer alive; a pong needs nothing more.
   pong: () => {},
+
+  'presence-join': (s, m) => s.presenceJoin(m.id, m.room, m.state ?? null),
+
+  'presence-set': (s, m) => s.presenceSet(m.room, m.state),
+
+  'presence-leave': (s, m) => s.presenceLeave(m.room),
 }
 
 /** Dispatches a parsed message to its handler. */

@@ -8,6 +8,7 @@ export { wsPort } from './ws-port.ts'
 export { staticFiles } from './static-files.ts'
 export {
   DEFAULT_LIMITS, resolveLimits, consoleLog,
-  type ServerOptions, type ServerLimits, type Authenticate, type Rules, type Log, type LogEvent,
+  type ServerOptions, type ServerLimits, type Authenticate, type Rules, type PresenceAllowed, type Log, type LogEvent,
 } from './options.ts'
+export { PresenceRooms, type PresenceMember } from './presence.ts'
 export type { Session, ServerContext, SessionState } from './session.ts'

@@ -19,6 +19,15 @@ export interface ServerLimits {
   maxBufferedBytes: number
   /** A message due while the buffer holds more than this closes the connection: it reads nothing, not even replies. Default 4 × maxBufferedBytes. */
   hardMaxBufferedBytes: number
+  /** Presence rooms a connection may be in (or joining) at once; another join gets `rate-limited`. Default 100. */
+  maxPresenceRooms: number
+  /** The largest presence state, as the length of its JSON text; a larger one gets `too-large`. Default 4,096. */
+  maxPresenceStateBytes: number
+  /**
+   * A peer's state is sent to the others of a room at most once per this interval: sets that come
+   * faster are coalesced, and the latest goes out when the interval is over. Default 30 ms.
+   */
+  presenceIntervalMs: number
 }
 
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = {
@@ -28,6 +37,9 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = {
   maxInFlight: 256,
   maxBufferedBytes: 4 << 20,
   hardMaxBufferedBytes: 16 << 20,
+  maxPresenceRooms: 100,
+  maxPresenceStateBytes: 4096,
+  presenceIntervalMs: 30,
 }
 
 export function resolveLimits(l: Partial<ServerLimits> = {}): ServerLimits {
@@ -40,6 +52,9 @@ export function resolveLimits(l: Partial<ServerLimits> = {}): ServerLimits {
     maxInFlight: l.maxInFlight ?? DEFAULT_LIMITS.maxInFlight,
     maxBufferedBytes,
     hardMaxBufferedBytes: Math.max(l.hardMaxBufferedBytes ?? 4 * maxBufferedBytes, maxBufferedBytes),
+    maxPresenceRooms: l.maxPresenceRooms ?? DEFAULT_LIMITS.maxPresenceRooms,
+    maxPresenceStateBytes: l.maxPresenceStateBytes ?? DEFAULT_LIMITS.maxPresenceStateBytes,
+    presenceIntervalMs: l.presenceIntervalMs ?? DEFAULT_LIMITS.presenceIntervalMs,
   }
 }
 
@@ -51,6 +66,12 @@ export type Authenticate<C> = (token: string | undefined) => C | null | Promise<
 
 /** The store a connection sees, given its claims: the hook access rules plug into. */
 export type Rules<C> = (store: Store, claims: C) => Store
+
+/**
+ * Whether a connection may join presence room `room`. `store` is the store the connection sees
+ * (after `rules`). Return false (or throw `forbidden`) to refuse the join with `forbidden`.
+ */
+export type PresenceAllowed<C> = (room: string, claims: C, store: Store) => boolean | Promise<boolean>
 
 export interface LogEvent {
   level: 'info' | 'warn' | 'error'
@@ -85,6 +106,12 @@ export interface ServerOptions<C = unknown> {
   authenticate?: Authenticate<C>
   /** Default: every connection sees the store itself. */
   rules?: Rules<C>
+  /**
+   * Who may join which presence room. Default: with `rules`, a room is a key and a connection may
+   * join it when the key exists and its rules let it read it (`store.fetch(keys(room))` returns it);
+   * without `rules`, anyone may join any room.
+   */
+  presenceAllowed?: PresenceAllowed<C>
   limits?: Partial<ServerLimits>
   /** Interval of the heartbeat ping; a connection silent for two is closed. Default 15,000. */
   heartbeatMs?: number

@@ -1,8 +1,9 @@
 // What a message handler sees of a connection (the Agent) and of the server (the Backend), so the
 // handler table depends on neither class.
-import type { MutateOptions, StatecraftError, Store, Subscription, Txn, Versions } from '@statecraft/core'
+import type { Json, MutateOptions, StatecraftError, Store, Subscription, Txn, Versions } from '@statecraft/core'
 import type { Encoding, ServerMessage } from '@statecraft/protocol'
 import type { Log, ServerLimits } from './options.ts'
+import type { PresenceRooms } from './presence.ts'
 
 export interface ServerContext {
   readonly limits: ServerLimits
@@ -10,6 +11,8 @@ export interface ServerContext {
   readonly log: Log
   /** store.mutate, with concurrent re-sends of one {clientId, seq} (from two connections) run once. */
   mutate(store: Store, txn: Txn, options: MutateOptions): Promise<Versions>
+  /** The presence rooms of every connection (in memory, never in the store). */
+  readonly presence: PresenceRooms
 }
 
 export type SessionState = 'hello' | 'authenticating' | 'ready' | 'closed'
@@ -24,6 +27,12 @@ export interface Session {
   /** Opens subscription `id` and streams its updates. */
   subscribe(id: number, open: (store: Store) => Subscription): void
   unsubscribe(id: number): void
+  /** Joins presence room `room` (answered by `presence` with `id`, or an error with it). */
+  presenceJoin(id: number, room: string, state: Json | null): void
+  /** Sets this connection's state in a room it is in (or joining). */
+  presenceSet(room: string, state: Json | null): void
+  /** Leaves a room; a no-op when not in it. */
+  presenceLeave(room: string): void
   send(msg: ServerMessage): void
   /** Answers a message that cannot be acted on with an error (naming `id` when given), and logs it once. */
   refuse(error: StatecraftError, id?: number): void
