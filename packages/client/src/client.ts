@@ -275,7 +275,7 @@ export class StatecraftClient {
   // ---- connection
 
   get online(): boolean {
-    return this.session?.alive === true
+    return this.wantOnline && this.session?.alive === true
   }
 
   goOffline(): void {

@@ -17,6 +17,7 @@ export interface ClientCore {
   removeQuery(q: QueryHandle): void
   readonly docs: Map<Key, DocState>
   statusListen(fn: () => void): () => void
+  emitStatus(): void
 }
 
 /** The value at `path` inside `v`, or undefined. */
@@ -215,8 +216,11 @@ export class QueryHandle {
       try {
         for await (const u of sub) {
           applyUpdate(this.view, u)
+          const was = this.caughtUp
           if (u.caughtUp) this.caughtUp = true
-          this.emit()
+          // The client's status (and whenSynced) depends on queries catching up; it also re-emits the rows.
+          if (!was && this.caughtUp) this.client.emitStatus()
+          else this.emit()
         }
       } catch {
         // the connection ended, or the query was refused: the rows stay as they were
