@@ -148,7 +148,8 @@ export class StatecraftClient {
     }
     // Entries made before the cache opened get their order and seq when first persisted (after these).
     for (const [key, d] of loaded.docs) {
-      const doc = this.docFor(key)
+      // Cached docs are held, not subscribed: a doc goes live when the app opens or writes it.
+      const doc = this.docFor(key, false)
       if (doc.known) continue
       doc.server = d.value
       doc.versions = d.versions
@@ -347,7 +348,7 @@ export class StatecraftClient {
     const sentinel = remote.subscribe(keys())
     const s: Session = { remote, alive: true, subs: new Map(), ended: Promise.resolve() }
     this.session = s
-    for (const doc of this.docs.values()) this.startDocSub(s, doc)
+    for (const doc of this.docs.values()) if (doc.live) this.startDocSub(s, doc)
     for (const q of this.queries) q.start(remote)
     this.pump()
     this.emitStatus()
@@ -625,11 +626,15 @@ export class StatecraftClient {
 
   // ---- writes
 
-  docFor(key: Key): DocState {
+  /** The state of `key`; `live` (default) keeps it subscribed from now on. */
+  docFor(key: Key, live = true): DocState {
     let d = this.docs.get(key)
     if (d === undefined) {
       d = new DocState(key)
       this.docs.set(key, d)
+    }
+    if (live && !d.live) {
+      d.live = true
       const s = this.session
       if (s !== undefined && s.alive) this.startDocSub(s, d)
     }
@@ -792,7 +797,7 @@ export class StatecraftClient {
 
   private isSynced(): boolean {
     if (!this.online || this.entries.length > 0) return false
-    for (const d of this.docs.values()) if (!d.caughtUp || d.inbox.length > 0 || d.resync) return false
+    for (const d of this.docs.values()) if (d.live && (!d.caughtUp || d.inbox.length > 0 || d.resync)) return false
     for (const q of this.queries) if (!q.caughtUp) return false
     return true
   }

@@ -70,6 +70,8 @@ export class DocState {
   local: Value | undefined = undefined
   /** Updates waiting (a snapshot waits while a sent write's fate is unknown). */
   inbox: Update[] = []
+  /** Subscribed whenever online (opened by the app, written, or holding pending writes from the cache). */
+  live = false
   /** The current session's subscription has caught up. */
   caughtUp = false
   /** The subscription must restart without fromVersion (a write came back version-too-old). */

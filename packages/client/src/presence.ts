@@ -173,7 +173,8 @@ export class PresenceRoom implements Presence {
   /** The server answered this room's join with an error. */
   onJoinError(err: StatecraftError): void {
     this.joinId = undefined
-    // `closed`: we left before the join finished; nothing to do.
+    // `closed`: the server is going away (the next connection joins again), or we left before the
+    // join finished (then this room is already closed). Not a refusal.
     if (err.code === 'closed') return
     this.close(err)
   }

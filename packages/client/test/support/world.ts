@@ -19,7 +19,7 @@ export async function makeWorld({ historyLimit }: { historyLimit: number }): Pro
       if (cache === undefined || !restart) caches.set(i, (cache = memoryStore({ historyLimit: 1 })))
       const c: StatecraftClient = createClient({ clientId: `c${i}.${made++}`, dial: dial as () => Promise<Port>, cache, log: () => {}, onError: () => {}, reconnect: { minDelayMs: 1, maxDelayMs: 5 } })
       return {
-        value: k => c.docs.get(k)?.local ?? c.doc(k).value,
+        value: k => c.doc(k).value,
         write: (k, op) => void c.write(k, op),
         goOffline: () => c.goOffline(),
         goOnline: () => c.goOnline(),
