@@ -275,7 +275,7 @@ export class Agent<C = unknown> implements Session {
     this.joining.set(id, room)
     const allowed = this.opts.presenceAllowed
     if (allowed === undefined) {
-      this.joined(room, m, true)
+      this.joined(room, m, { ok: true })
       return
     }
     let check: Promise<boolean>
@@ -285,19 +285,19 @@ export class Agent<C = unknown> implements Session {
       check = Promise.reject(e instanceof Error ? e : new Error(String(e)))
     }
     void check.then(
-      ok => this.joined(room, m, ok),
-      (e: unknown) => this.joined(room, m, e),
+      ok => this.joined(room, m, { ok: ok === true }),
+      (e: unknown) => this.joined(room, m, { error: e }),
     )
   }
 
-  /** The permission check of a join is done: `ok` true lets it in; false or an error refuses it. */
-  private joined(room: string, m: Membership & { joined: false }, ok: unknown): void {
+  /** The permission check of a join is done: `ok` lets it in; not ok or an error refuses it. */
+  private joined(room: string, m: Membership & { joined: false }, check: { ok: boolean } | { error: unknown }): void {
     // Left (answered then) or closed meanwhile.
     if (this.state === 'closed' || this.rooms.get(room) !== m) return
     this.joining.delete(m.id)
-    if (ok !== true) {
+    if (!('ok' in check) || !check.ok) {
       this.rooms.delete(room)
-      this.sendError(m.id, ok === false ? new StatecraftError('forbidden', `this connection may not join presence room ${JSON.stringify(room)}`, { room }) : ok)
+      this.sendError(m.id, 'ok' in check ? new StatecraftError('forbidden', `this connection may not join presence room ${JSON.stringify(room)}`, { room }) : check.error)
       return
     }
     const { member, peers } = this.server.presence.join(room, this.peer, m.state, msg => this.send(msg))
@@ -305,11 +305,15 @@ export class Agent<C = unknown> implements Session {
     this.send({ type: 'presence', id: m.id, room, peer: this.peer, peers })
   }
 
+  /** False (and refused) before the welcome: presence-set and -leave have no id to admit. */
+  private ready(): boolean {
+    if (this.state === 'ready') return true
+    this.refuse(protocolError(this.state === 'hello' ? 'send hello first' : 'wait for welcome before sending requests'))
+    return false
+  }
+
   presenceSet(room: string, state: Json | null): void {
-    if (this.state !== 'ready') {
-      this.refuse(protocolError('send hello first'))
-      return
-    }
+    if (!this.ready()) return
     const m = this.rooms.get(room)
     if (m === undefined) {
       this.refuse(new StatecraftError('protocol', `not in presence room ${JSON.stringify(room)}: join it first`, { room }))
@@ -325,10 +329,7 @@ export class Agent<C = unknown> implements Session {
   }
 
   presenceLeave(room: string): void {
-    if (this.state !== 'ready') {
-      this.refuse(protocolError('send hello first'))
-      return
-    }
+    if (!this.ready()) return
     const m = this.rooms.get(room)
     if (m === undefined) return
     this.rooms.delete(room)
