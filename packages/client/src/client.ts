@@ -2,14 +2,16 @@
 // in a persistent outbox (the cache), sends them when online — one batch in flight per key, later
 // local edits composed while one is — and keeps every doc it has opened live with one subscription
 // each, transforming pending ops over remote ones. See README.md ("The client SDK").
-import { StatecraftError, composeOps, hasCode, keys, maxVersions, randomId, versionsAtLeast } from '@statecraft/core'
+import { StatecraftError, composeOps, hasCode, isOTOp, keys, maxVersions, randomId, versionsAtLeast } from '@statecraft/core'
 import type { Key, MutateOptions, Op, Query, Store, Subscription, Update, Value, Versions } from '@statecraft/core'
 import type { Encoding } from '@statecraft/protocol'
 import { backoffDelay, type Backoff } from './backoff.ts'
+import { ClientPresence } from './client-presence.ts'
 import { memoryCache, storeCache, isStore, type CachedEntry, type ClientCache, type CacheWrite } from './client-cache.ts'
 import { DocState, type PendingEntry } from './doc-state.ts'
 import { DocHandle, TextHandle, QueryHandle } from './handles.ts'
 import { idbCache } from './idb-cache.ts'
+import { checkRoom, type Presence } from './presence.ts'
 import { Remote, type Dial } from './remote-store.ts'
 import { runTransaction, type Transaction, type TransactionOptions } from './transaction.ts'
 import { dialWebSocket, type WebSocketConstructor } from './websocket-port.ts'
@@ -545,7 +547,14 @@ export class StatecraftClient {
     const txn = new Map<Key, Op>(ks.map(k => [k, e.txn.get(k) as Op]))
     const o: MutateOptions = { clientId: e.clientId, seq: e.seq, meta: { [META_CLIENT]: e.clientId, [META_SEQ]: e.seq } }
     const doc = ks.length === 1 ? this.docs.get(ks[0] as Key) : undefined
-    const base = e.stuckAt ?? doc?.versions
+    let base = e.stuckAt ?? doc?.versions
+    const sources = s.remote.info.sources
+    if (base !== undefined && Object.keys(base).length === 0) base = sources.length === 1 ? { [sources[0] as string]: 0 } : undefined
+    if (base === undefined && sources.length === 1 && [...txn.values()].some(isOTOp)) {
+      // An edit of a doc never read is an edit of the empty doc: based on version 0, the server
+      // transforms it over everything since (or says version-too-old, and it is rebased on a snapshot).
+      base = { [sources[0] as string]: 0 }
+    }
     if (base !== undefined) o.baseVersions = base
     s.remote.mutate(txn, o).then(
       v => this.onAck(e, v),
@@ -753,6 +762,31 @@ export class StatecraftClient {
     }
   }
 
+  // ---- presence
+
+  private readonly rooms = new Map<string, ClientPresence>()
+
+  /**
+   * This client's presence in `room` (see the remote store's `presence`), kept across connections:
+   * joined on each new one with the last state set. The same object until it is left.
+   */
+  presence(room: string): Presence {
+    if (this.isClosed) throw new StatecraftError('closed', 'the client is closed')
+    checkRoom(room)
+    let r = this.rooms.get(room)
+    if (r === undefined) {
+      r = new ClientPresence(room, {
+        currentRemote: () => (this.session?.alive === true ? this.session.remote : undefined),
+        statusListen: fn => this.statusListen(fn),
+        forgetRoom: p => {
+          if (this.rooms.get(p.room) === p) this.rooms.delete(p.room)
+        },
+      })
+      this.rooms.set(room, r)
+    }
+    return r
+  }
+
   /** Allocates a seq for a write sent outside the outbox (transactions). */
   async allocSeq(): Promise<number> {
     await this.cacheReady.catch(() => {})
@@ -829,6 +863,7 @@ export class StatecraftClient {
     await this.cacheReady.catch(() => {})
     while (this.flushing !== undefined) await this.flushing
     this.isClosed = true
+    for (const r of [...this.rooms.values()]) r.close()
     for (const e of this.entries) {
       // Durable ones stay in the cache for the next client; their promises end here.
       for (const w of e.waiters) w.reject(new StatecraftError('closed', 'the client closed before the server acknowledged this write'))

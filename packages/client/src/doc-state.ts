@@ -25,7 +25,10 @@ export interface PendingEntry {
   maybeIn: Versions | undefined
   /** Keys whose op is part of the server state now (seen in the stream, or inside a snapshot). */
   folded: Set<Key>
-  /** Could not be rebased over a remote change: sent based on this version so that it fails with `conflict`. */
+  /**
+   * Could not be rebased over a remote change: sent based on this version so that it fails with
+   * `conflict` (`{}` = version 0 of the source, for a doc never read).
+   */
   stuckAt: Versions | undefined
   /** Bumped by each user change (creation, compose); a write is sent only once that change is durable. */
   userRev: number
@@ -158,7 +161,7 @@ export class DocState {
       }
       if (chain.kind === 'broken') {
         // An earlier op was lost in this chain; this one was made on top of it and cannot be placed.
-        if (before !== undefined) e.stuckAt = before
+        e.stuckAt = before ?? {}
         continue
       }
       if (!isOTOp(p)) {
@@ -170,7 +173,8 @@ export class DocState {
       const t = tryTransform(p, chain.op, 'left')
       const rt = tryTransform(chain.op, p, 'right')
       if (t === undefined || rt === undefined) {
-        if (before !== undefined) e.stuckAt = before
+        // A blind edit (doc never read) is stuck at "version 0" ({}: the client fills in the source).
+        e.stuckAt = before ?? {}
         chain = { kind: 'broken' }
         continue
       }
