@@ -7,10 +7,12 @@ import type { Key, MutateOptions, Op, Query, Store, Subscription, Update, Value,
 import type { Encoding } from '@statecraft/protocol'
 import { backoffDelay, type Backoff } from './backoff.ts'
 import { ClientPresence } from './client-presence.ts'
+import { ClientPresence } from './client-presence.ts'
 import { memoryCache, storeCache, isStore, type CachedEntry, type ClientCache, type CacheWrite } from './client-cache.ts'
 import { DocState, type PendingEntry } from './doc-state.ts'
 import { DocHandle, TextHandle, QueryHandle } from './handles.ts'
 import { idbCache } from './idb-cache.ts'
+import { checkRoom, type Presence } from './presence.ts'
 import { checkRoom, type Presence } from './presence.ts'
 import { Remote, type Dial } from './remote-store.ts'
 import { runTransaction, type Transaction, type TransactionOptions } from './transaction.ts'
@@ -760,6 +762,31 @@ export class StatecraftClient {
         this.statusListeners.add(l)
       })
     }
+  }
+
+  // ---- presence
+
+  private readonly rooms = new Map<string, ClientPresence>()
+
+  /**
+   * This client's presence in `room` (see the remote store's `presence`), kept across connections:
+   * joined on each new one with the last state set. The same object until it is left.
+   */
+  presence(room: string): Presence {
+    if (this.isClosed) throw new StatecraftError('closed', 'the client is closed')
+    checkRoom(room)
+    let r = this.rooms.get(room)
+    if (r === undefined) {
+      r = new ClientPresence(room, {
+        currentRemote: () => (this.session?.alive === true ? this.session.remote : undefined),
+        statusListen: fn => this.statusListen(fn),
+        forgetRoom: p => {
+          if (this.rooms.get(p.room) === p) this.rooms.delete(p.room)
+        },
+      })
+      this.rooms.set(room, r)
+    }
+    return r
   }
 
   // ---- presence

@@ -21,8 +21,11 @@ export type FuzzDial = () => FuzzPort | Promise<FuzzPort>
 export interface FuzzClient {
   /** The client's local value of `key` (server state + its pending writes). */
   value(key: Key): Value | undefined
-  /** A local write (applied at once; the fuzz ignores whether the server later refuses it). */
-  write(key: Key, op: Op): void
+  /**
+   * A local write (applied at once). The server may refuse it (a conflict); if a promise is returned
+   * it must settle — resolve or reject — by the end (no write left hanging).
+   */
+  write(key: Key, op: Op): Promise<unknown> | void
   goOffline(): void
   goOnline(): void
   whenSynced(): Promise<void>
@@ -202,6 +205,7 @@ function jsonEdit(r: Rng, v: Value | undefined): Op {
     return r.next() < 0.3 ? { type: 'set', value: init } : { type: 'json1', op: [{ i: init }] as never }
   }
   if (r.next() < 0.03) return { type: 'set', value: { n: -1, s: 'reset', l: [], o: {} } }
+  if (r.next() < 0.02) return r.next() < 0.5 ? { type: 'del' } : { type: 'json1', op: [{ r: true }] as never }
   const c = r.int(6)
   if (c === 0) return { type: 'json1', op: ['n', 'n' in doc ? { r: true, i: r.int(100) } : { i: r.int(100) }] as never }
   if (c === 1 && typeof doc.s === 'string') {
@@ -234,6 +238,7 @@ export async function runConvergenceFuzz(seed: number, opts: ConvergenceFuzzOpti
     const nets: SimulatedNetwork[] = []
     const clients: FuzzClient[] = []
     const offline: boolean[] = []
+    const writes: { settled: boolean; what: string }[] = []
     try {
       for (let i = 0; i < n; i++) {
         nets.push(new SimulatedNetwork(world.dial, rng(seed * 31 + i)))
@@ -255,7 +260,15 @@ export async function runConvergenceFuzz(seed: number, opts: ConvergenceFuzzOpti
           } catch {
             continue
           }
-          c.write(key, op)
+          const p = c.write(key, op)
+          if (p !== undefined) {
+            const w = { settled: false, what: `client ${i} ${key} ${JSON.stringify(op)}` }
+            writes.push(w)
+            p.then(
+              () => (w.settled = true),
+              () => (w.settled = true),
+            )
+          }
         } else if (x < 0.8) {
           await hops(r.int(6))
         } else if (x < 0.88) {
@@ -284,7 +297,9 @@ export async function runConvergenceFuzz(seed: number, opts: ConvergenceFuzzOpti
             }
           }
         })
-        if (diffs.length === 0) break
+        const hanging = writes.filter(w => !w.settled)
+        if (diffs.length === 0 && hanging.length === 0) break
+        if (diffs.length === 0 && Date.now() > deadline) throw new Error(`${hanging.length} writes never settled, e.g. ${hanging[0]?.what ?? ''}`)
         if (Date.now() > deadline) throw new Error(`clients did not converge:\n${diffs.join('\n')}\nnetwork: ${nets.map(x => x.describe()).join(' | ')}`)
         await hops(5)
       }

@@ -20,7 +20,7 @@ export async function makeWorld({ historyLimit }: { historyLimit: number }): Pro
       const c: StatecraftClient = createClient({ clientId: `c${i}.${made++}`, dial: dial as () => Promise<Port>, cache, log: () => {}, onError: () => {}, reconnect: { minDelayMs: 1, maxDelayMs: 5 } })
       return {
         value: k => c.doc(k).value,
-        write: (k, op) => void c.write(k, op),
+        write: (k, op) => c.write(k, op),
         goOffline: () => c.goOffline(),
         goOnline: () => c.goOnline(),
         whenSynced: () => c.whenSynced(),
