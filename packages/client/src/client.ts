@@ -7,12 +7,10 @@ import type { Key, MutateOptions, Op, Query, Store, Subscription, Update, Value,
 import type { Encoding } from '@statecraft/protocol'
 import { backoffDelay, type Backoff } from './backoff.ts'
 import { ClientPresence } from './client-presence.ts'
-import { ClientPresence } from './client-presence.ts'
 import { memoryCache, storeCache, isStore, type CachedEntry, type ClientCache, type CacheWrite } from './client-cache.ts'
 import { DocState, type PendingEntry } from './doc-state.ts'
 import { DocHandle, TextHandle, QueryHandle } from './handles.ts'
 import { idbCache } from './idb-cache.ts'
-import { checkRoom, type Presence } from './presence.ts'
 import { checkRoom, type Presence } from './presence.ts'
 import { Remote, type Dial } from './remote-store.ts'
 import { runTransaction, type Transaction, type TransactionOptions } from './transaction.ts'
@@ -789,31 +787,6 @@ export class StatecraftClient {
     return r
   }
 
-  // ---- presence
-
-  private readonly rooms = new Map<string, ClientPresence>()
-
-  /**
-   * This client's presence in `room` (see the remote store's `presence`), kept across connections:
-   * joined on each new one with the last state set. The same object until it is left.
-   */
-  presence(room: string): Presence {
-    if (this.isClosed) throw new StatecraftError('closed', 'the client is closed')
-    checkRoom(room)
-    let r = this.rooms.get(room)
-    if (r === undefined) {
-      r = new ClientPresence(room, {
-        currentRemote: () => (this.session?.alive === true ? this.session.remote : undefined),
-        statusListen: fn => this.statusListen(fn),
-        forgetRoom: p => {
-          if (this.rooms.get(p.room) === p) this.rooms.delete(p.room)
-        },
-      })
-      this.rooms.set(room, r)
-    }
-    return r
-  }
-
   /** Allocates a seq for a write sent outside the outbox (transactions). */
   async allocSeq(): Promise<number> {
     await this.cacheReady.catch(() => {})
@@ -890,7 +863,7 @@ export class StatecraftClient {
     await this.cacheReady.catch(() => {})
     while (this.flushing !== undefined) await this.flushing
     this.isClosed = true
-    for (const r of [...this.rooms.values()]) r.close()
+    for (const r of this.rooms.values()) r.close() // each removes itself: Map iteration allows it
     for (const e of this.entries) {
       // Durable ones stay in the cache for the next client; their promises end here.
       for (const w of e.waiters) w.reject(new StatecraftError('closed', 'the client closed before the server acknowledged this write'))
