@@ -47,6 +47,8 @@ export interface ClientCache {
   commit(w: CacheWrite): Promise<void>
   /** Removes cached docs for which `keep(key)` is false (the client keeps docs with pending writes). */
   clear(keep: (key: Key) => boolean): Promise<void>
+  /** Marks docs as just used, for least-recently-used eviction (optional). */
+  touch?(keys: Key[]): void
   /** Called after commits: a cache with a size cap evicts clean docs here. */
   afterCommit?(isPinned: (key: Key) => boolean): Promise<void>
   close(): Promise<void>
@@ -107,6 +109,8 @@ export interface StoreCacheOptions {
   /** Closed with the cache (default false: the caller owns the store). */
   ownStore?: boolean
   afterCommit?: (isPinned: (key: Key) => boolean) => Promise<void>
+  /** Marks store keys as used (the IndexedDB store's LRU stamps). */
+  touch?: (keys: Key[]) => void
 }
 
 /** A ClientCache kept in any Store: docs at `d/<key>`, outbox entries at `o/<order>`, seqs at `s/<clientId>`. */
@@ -158,6 +162,9 @@ export function storeCache(store: Store, opts: StoreCacheOptions = {}): ClientCa
       const gone = [...results.keys()].filter(k => !keep(k.slice(DOC.length)))
       if (gone.length === 0) return
       await store.mutate(new Map(gone.map(k => [k, { type: 'del' } as Op])))
+    },
+    touch(ks) {
+      opts.touch?.(ks.map(k => DOC + k))
     },
     async afterCommit(isPinned) {
       await opts.afterCommit?.(k => !k.startsWith(DOC) || isPinned(k.slice(DOC.length)))

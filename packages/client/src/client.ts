@@ -642,6 +642,7 @@ export class StatecraftClient {
       d = new DocState(key)
       this.docs.set(key, d)
     }
+    if (live) this.cache?.touch?.([key])
     if (live && !d.live) {
       d.live = true
       const s = this.session

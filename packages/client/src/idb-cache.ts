@@ -23,6 +23,7 @@ export async function idbCache(name: string, opts: IdbCacheOptions = {}): Promis
   const cache = storeCache(store, {
     kind: `indexeddb:${name}`,
     ownStore: true,
+    touch: ks => store.touch(ks),
     afterCommit: async isPinned => {
       if (store.cacheStats().totalBytes > maxBytes) await evictLRU(store, maxBytes, isPinned)
     },
