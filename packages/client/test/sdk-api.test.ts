@@ -163,3 +163,24 @@ test('IndexedDB cache: a size cap evicts clean docs, never pending writes; clear
   expect([...c.docs.keys()].filter(k => c.docs.get(k)?.known === true)).toEqual([])
   expect(c.doc('mine').value).toEqual({ pending: big })
 })
+
+test('a second client on a locked IndexedDB cache runs on memory and leaves the first one\'s outbox alone', async () => {
+  const { server, client } = await setup()
+  const cacheName = `sdk-api-tabs-${++dbn}`
+  const logs: string[] = []
+  const first = client({ cache: 'indexeddb', cacheName, offline: true })
+  await first.cacheReady
+  void first.doc('a').set({ from: 'first' })
+  await first.whenPersisted()
+  const second = client({ cache: 'indexeddb', cacheName, log: m => logs.push(m) })
+  await second.cacheReady
+  expect(second.status.cache).toBe('memory')
+  expect(logs.some(m => m.includes('another tab'))).toBe(true)
+  await second.doc('b').set({ from: 'second' })
+  await first.close()
+  // The next client on the cache picks up the first one's outbox and sends it.
+  const third = client({ cache: 'indexeddb', cacheName })
+  await third.whenSynced()
+  expect(third.status.cache).toBe(`indexeddb:${cacheName}`)
+  expect((await server.backend.store.fetch({ kind: 'keys', keys: ['a', 'b'] })).results).toEqual(new Map([['a', { from: 'first' }], ['b', { from: 'second' }]]))
+})
