@@ -51,7 +51,10 @@ registerOTType<Json, OTOp['op']>({
     const out = json1Type.apply(snap as never, op as never)
     return out as Json | undefined
   },
-  transform: (a, b, side) => json1Type.transform(a as never, b as never, side) as OTOp['op'],
+  // transformNoConflict: concurrent edits that json1 calls conflicting (two inserts at one key, an
+  // edit inside a removed subtree) resolve the same way on every replica (by side) instead of
+  // throwing — a store must merge concurrent OT edits, never fail them as `internal`.
+  transform: (a, b, side) => json1Type.transformNoConflict(a as never, b as never, side) as OTOp['op'],
   compose: (a, b) => json1Type.compose(a as never, b as never) as OTOp['op'],
   checkOp(op) {
     json1Type.checkValidOp(op as never)
