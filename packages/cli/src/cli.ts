@@ -10,6 +10,8 @@ export interface ServeArgs {
   port: number
   path: string
   static?: string
+  /** A module exporting `rules` and `authenticate(secret)` (as @statecraft/rules' examples/demo-rules.ts). */
+  rules?: string
 }
 
 export const USAGE = `Usage: statecraft serve [options]
@@ -23,6 +25,9 @@ Options:
   --port <port>    port (default 4000; 0 picks a free one)
   --path <path>    WebSocket path (default /sync)
   --static <dir>   also serve the files in <dir> over HTTP (the demo app)
+  --rules <module> access rules: a module exporting \`rules\` and \`authenticate(secret)\`;
+                   the token secret is $STATECRAFT_SECRET, or one generated once and kept
+                   in <data>/token-secret
   -h, --help       show this help
 `
 
@@ -42,6 +47,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
         port: { type: 'string', default: '4000' },
         path: { type: 'string', default: '/sync' },
         static: { type: 'string' },
+        rules: { type: 'string' },
       },
     })
   } catch (e) {
@@ -52,7 +58,12 @@ export function parseServeArgs(argv: string[]): ServeArgs {
   if (!/^\d+$/.test(v.port) || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${JSON.stringify(v.port)}`)
   if (!v.path.startsWith('/')) throw new UsageError(`--path must start with /, got ${JSON.stringify(v.path)}`)
   if (v.data === '') throw new UsageError('--data must name a directory')
-  return { data: v.data, memory: v.memory, host: v.host, port, path: v.path, ...(v.static === undefined ? {} : { static: v.static }) }
+  if (v.rules === '') throw new UsageError('--rules must name a module')
+  return {
+    data: v.data, memory: v.memory, host: v.host, port, path: v.path,
+    ...(v.static === undefined ? {} : { static: v.static }),
+    ...(v.rules === undefined ? {} : { rules: v.rules }),
+  }
 }
 
 /** Runs the CLI; resolves to the exit code once a server has started (it keeps running) or failed. */
@@ -75,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const s = await serve(args)
-    console.log(`statecraft: serving ${args.memory ? 'a memory store' : `LevelDB at ${args.data}`} on ${s.url}`)
+    console.log(`statecraft: serving ${args.memory ? 'a memory store' : `LevelDB at ${args.data}`}${args.rules === undefined ? '' : ` with the rules of ${args.rules}`} on ${s.url}`)
     if (s.httpUrl !== undefined) console.log(`statecraft: open ${s.httpUrl}`)
     const stop = (): void => {
       console.log('statecraft: shutting down')

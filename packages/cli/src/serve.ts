@@ -3,6 +3,7 @@ import { memoryStore, type Store } from '@statecraft/core'
 import { openLevelStore } from '@statecraft/level'
 import { createServer } from '@statecraft/server'
 import type { ServeArgs } from './cli.ts'
+import { loadRules, tokenSecret } from './rules-module.ts'
 
 export interface Serving {
   /** The WebSocket URL clients connect to. */
@@ -16,9 +17,14 @@ export interface Serving {
 }
 
 export async function serve(args: ServeArgs): Promise<Serving> {
+  // Loaded first: a broken module should fail before a store is opened.
+  const rules = args.rules === undefined ? undefined : await loadRules(args.rules)
   const store = args.memory ? memoryStore() : await openLevelStore(args.data)
   try {
+    // The secret is written only once the store has made the directory its own.
+    const guard = rules === undefined ? {} : { rules: rules.rules, authenticate: rules.authenticate(tokenSecret(args.memory ? undefined : args.data)) }
     const server = await createServer({
+      ...guard,
       store,
       host: args.host,
       port: args.port,

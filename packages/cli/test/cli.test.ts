@@ -104,3 +104,38 @@ test('a --data directory that is not a Statecraft store is refused and left as i
   expect(readdirSync(dir)).toEqual(['notes.txt'])
   expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('my files')
 }, 30_000)
+
+const demoRules = join(import.meta.dirname, '..', '..', 'rules', 'examples', 'demo-rules.ts')
+
+test('serve --rules: the demo rules let a user write their own todos only; the secret is kept beside the data', async () => {
+  const data = join(tempDir(), 'db')
+  const env = { ...process.env }
+  delete env.STATECRAFT_SECRET
+  const a = await start(['serve', '--data', data, '--port', '0', '--rules', demoRules])
+  expect(a.output()).toContain('with the rules of')
+  const ann = await connect(a.url, { auth: () => 'ann' })
+  await ann.mutate(new Map([['todos/ann/1', { type: 'set', value: { title: 'mine', done: false } }]]))
+  await expect(ann.mutate(new Map([['todos/bob/1', { type: 'set', value: { title: 'his', done: false } }]]))).rejects.toMatchObject({ code: 'forbidden' })
+  await expect(ann.mutate(new Map([['todos/ann/2', { type: 'set', value: { title: 'x'.repeat(501), done: false } }]]))).rejects.toMatchObject({ code: 'invalid' })
+  await ann.close()
+  const secret = readFileSync(join(data, 'token-secret'), 'utf8')
+  expect(secret.trim().length).toBeGreaterThanOrEqual(32)
+  expect(await stop(a.child)).toBe(0)
+
+  // A restart reopens the store with the secret file beside it, and keeps the same secret.
+  const b = await start(['serve', '--data', data, '--port', '0', '--rules', demoRules])
+  const bob = await connect(b.url, { auth: () => 'bob' })
+  expect((await bob.fetch(keys('todos/ann/1'))).results.size).toBe(0)
+  await bob.close()
+  expect(readFileSync(join(data, 'token-secret'), 'utf8')).toBe(secret)
+  expect(await stop(b.child)).toBe(0)
+}, 30_000)
+
+test('serve --rules with a module that exports no rules exits 1 naming the problem', async () => {
+  const dir = tempDir()
+  const mod = join(dir, 'bad.mts')
+  writeFileSync(mod, 'export const nothing = 1\n')
+  const r = await run(['serve', '--memory', '--port', '0', '--rules', mod])
+  expect(r.code).toBe(1)
+  expect(r.out).toContain('must export `rules`')
+}, 30_000)

@@ -752,7 +752,12 @@ class LevelDBStore implements LevelStore {
           const past = new Map<Key, Value | undefined>()
           for (let i = entries.length - 1; i >= 0; i--) {
             const e = entries[i] as LogEntry
-            for (const [k, op] of e.undo) past.set(k, applyOp(past.has(k) ? past.get(k) : now(k), op, k))
+            for (const [k, op] of e.undo) {
+              // Only the keys asked for: another key's undo op applied to a value never read threw
+              // (a text edit elsewhere broke every resumed subscription; found by the demo's e2e tests).
+              if (!keys.has(k)) continue
+              past.set(k, applyOp(past.has(k) ? past.get(k) : now(k), op, k))
+            }
           }
           const valueAt = (k: Key): Value | undefined => (past.has(k) ? past.get(k) : now(k))
           const results = new Map<Key, Value>()

@@ -30,7 +30,15 @@ export interface WritePlan {
 /** Checks a plan; throws (forbidden, invalid) to refuse the write. */
 export type WriteCheck = (plan: WritePlan) => Promise<void>
 
-const MAX_ATTEMPTS = 10
+const MAX_ATTEMPTS = 20
+
+/**
+ * Before another attempt: a store that commits in groups (LevelDB) plans writes against txns not
+ * yet visible to reads, so re-reading at once can see the same stale versions again and again
+ * while others keep writing (two people typing in one text). A short, growing pause lets the
+ * queued commits become visible. Found by the demo's end-to-end test of concurrent typing.
+ */
+const backoff = (attempt: number): Promise<void> => new Promise(r => setTimeout(r, Math.min(1 << attempt, 50)))
 
 const conflict = (key: Key, base: number | undefined): StatecraftError =>
   new StatecraftError('conflict', `${JSON.stringify(key)} changed since version ${base ?? '?'}`, { key })
@@ -162,7 +170,10 @@ export async function checkedMutate(store: Store, txn: Txn, o: MutateOptions, ch
     try {
       return await store.mutate(ops, { ...passOn(o), baseVersions: at, conflictKeys: all })
     } catch (e) {
-      if (e instanceof StatecraftError && e.code === 'conflict') continue
+      if (e instanceof StatecraftError && e.code === 'conflict') {
+        await backoff(attempt)
+        continue
+      }
       throw e
     }
   }

@@ -110,6 +110,8 @@ class VisibleView {
   /** For a limited range: the keys the subscriber holds now (otherwise it holds every visible key). */
   private held = new Set<Key>()
   private started = false
+  /** The subscriber has been told `caughtUp` (it waits for that once, even when nothing it may see changed). */
+  private toldCaughtUp = false
   private readonly limit: number | undefined
   private readonly reverse: boolean
 
@@ -219,7 +221,15 @@ class VisibleView {
   }
 
   private update(u: Update, txns: TxnRecord[], leave: Key[], enter: Map<Key, Value>): Update | undefined {
-    if (txns.length === 0 && leave.length === 0 && enter.size === 0) return undefined
+    if (txns.length === 0 && leave.length === 0 && enter.size === 0) {
+      // A subscription resumed at the current version: the store's first update is only its
+      // caught-up mark. Dropping it left the subscriber waiting for it forever (a client that went
+      // offline and back saw no update until someone wrote; found by the demo's e2e tests).
+      if (!u.caughtUp || this.toldCaughtUp) return undefined
+      this.toldCaughtUp = true
+      return { txns: [], versions: u.versions, caughtUp: true }
+    }
+    if (u.caughtUp) this.toldCaughtUp = true
     return {
       txns,
       ...(leave.length > 0 ? { leave } : {}),
@@ -247,6 +257,7 @@ class VisibleView {
     this.started = true
     const replace = new Map<Key, Value>()
     for (const k of held) replace.set(k, shareValue(this.mirror.get(k) as Value))
+    if (u.caughtUp) this.toldCaughtUp = true
     return { replace, txns: [], versions: u.versions, caughtUp: u.caughtUp }
   }
 }

@@ -414,3 +414,21 @@ test('a schema error about a key the writer may not read says no more than that 
   const viaSet = await expectCode(s.mutate(txnOf({ 'box/1': set({ n: 'x', hidden: 'h' }) })), 'invalid')
   expect(viaSet.details).toMatchObject({ key: 'box/1', path: ['n'] })
 })
+
+// Regression: a subscription resumed at the current version got the store's caught-up mark dropped
+// (it carried no txn), so a client that went offline and back waited for it until someone wrote.
+test('a subscription resumed at the current version is told it has caught up', async () => {
+  await seed({ 'users/ann/a': 1, 'users/bob/a': 2 })
+  const now = (await as(ann).fetch(keys('users/ann/a'))).versions
+  const sub = as(ann).subscribe(keys('users/ann/a'), { fromVersion: now })
+  const u = await nextUpdate(sub)
+  expect(u.caughtUp).toBe(true)
+  expect(u.txns).toEqual([])
+  expect(u.replace).toBeUndefined()
+  // Later invisible writes still send nothing, visible ones arrive.
+  await store.mutate(txnOf({ 'users/bob/a': set(3) }))
+  await store.mutate(txnOf({ 'users/ann/a': set(4) }))
+  const next = await nextUpdate(sub)
+  expect(next.txns.flatMap(r => [...r.txn.keys()])).toEqual(['users/ann/a'])
+  sub.close()
+})
