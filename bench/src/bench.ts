@@ -1,0 +1,331 @@
+// `pnpm bench` for the comparison: Statecraft against ShareDB and Yjs, measured in the same run on
+// the same machine. Not a test: it prints a table (markdown) and writes bench/results.json.
+//
+//  1. Trace replay: the sequential editing traces typed through the full stack (client →
+//     WebSocket on 127.0.0.1 → server in a child process → store → ack), one patch per API call
+//     and one txn per event-loop turn, until the server holds endContent. Edits/s.
+//  2. Local apply: the same traces on a client with no network, against raw ot-text-unicode and Yjs.
+//  3. Fan-out: delay from a write to its arrival at 1, 10 and 100 subscribed clients.
+//  4. Memory: server heap per idle connected client with one subscription, at 1,000 clients.
+//  5. Cold start: a prefix query on a client whose LevelDB cache holds 10,000 docs, offline.
+//  6. Many subscriptions: 200 remote updates to a client subscribed to 4,000 docs.
+//  7. Large document: 1-character edits/s on a 1 MB text through the full stack.
+//
+// Each figure is the median of BENCH_RUNS runs (default 3), runs of the systems interleaved.
+// Options (env): BENCH_RUNS, BENCH_ONLY=1,3 (sections), BENCH_TRACES=sveltecomponent,…
+// Editing traces by Joseph Gentle, from https://github.com/josephg/editing-traces, licensed CC BY 4.0
+// (read from ../shared/traces, not copied here).
+import { writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { openText } from './clients.ts'
+import { coldStartOffline, coldStartOnline, makeColdCache, seedServer, COLD_DOCS, type ColdStart } from './cold-start.ts'
+import { fanout, type Delays } from './fanout.ts'
+import { largeDocEdits } from './large-doc.ts'
+import { localApply, type LocalSystem } from './local-apply.ts'
+import { manySubscriptions, SUBS, UPDATES } from './many-subs.ts'
+import { heapPerClient } from './memory.ts'
+import type { System } from './protocol.ts'
+import { startServer, type ServerProcess } from './servers.ts'
+import { fmtBytes, fmtInt, fmtMs, fmtRatio, median, turn } from './stats.ts'
+import { hasTrace, loadTrace, SEQUENTIAL, type Trace } from './traces.ts'
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const only = process.env.BENCH_ONLY?.split(',').map(Number)
+const wanted = (n: number): boolean => only === undefined || only.includes(n)
+const traceNames = (process.env.BENCH_TRACES?.split(',') ?? [...SEQUENTIAL]).filter(hasTrace)
+const SYSTEMS: System[] = ['statecraft', 'sharedb', 'yjs']
+
+/** A figure: the median of its runs, or why it failed. */
+interface Figure {
+  median: number
+  runs: number[]
+  error?: string
+}
+
+const results: Record<string, unknown> = {}
+const lines: string[] = []
+const out = (s = ''): void => {
+  lines.push(s)
+  console.log(s)
+}
+const note = (s: string): void => console.error(`  … ${s}`)
+
+/** Runs `f` `runs` times; a failure is recorded, not hidden. */
+async function figure(label: string, runs: number, f: (run: number) => Promise<number>): Promise<Figure> {
+  const xs: number[] = []
+  try {
+    for (let r = 0; r < runs; r++) {
+      xs.push(await f(r))
+      note(`${label} run ${r + 1}: ${xs.at(-1)?.toFixed(2)}`)
+    }
+    return { median: median(xs), runs: xs }
+  } catch (e) {
+    const error = e instanceof Error ? e.message : String(e)
+    note(`${label} FAILED: ${error}`)
+    return { median: NaN, runs: xs, error }
+  }
+}
+
+const cell = (f: Figure, fmt: (n: number) => string): string => (f.error !== undefined ? `failed (${f.error.slice(0, 60)})` : fmt(f.median))
+
+// ---- 1. trace replay
+
+async function replayOnce(system: System, server: ServerProcess, trace: Trace, key: string): Promise<number> {
+  const s = await openText(system, server.url, key)
+  try {
+    const start = performance.now()
+    for (const txn of trace.txns) {
+      for (const p of txn) s.apply(p)
+      await turn()
+    }
+    await server.waitFor(key, trace.endContent)
+    const ms = performance.now() - start
+    if (s.value !== trace.endContent) throw new Error(`the ${system} client's text is not endContent`)
+    return trace.patches / (ms / 1000)
+  } finally {
+    await s.close()
+  }
+}
+
+async function traceReplay(traces: Trace[]): Promise<void> {
+  const servers = new Map<System, ServerProcess>()
+  for (const s of SYSTEMS) servers.set(s, await startServer(s))
+  const section: Record<string, Record<string, Figure>> = {}
+  try {
+    for (const trace of traces) {
+      const figs: Record<string, Figure> = {}
+      const runs: Record<string, number[]> = Object.fromEntries(SYSTEMS.map(s => [s, []]))
+      const errors: Record<string, string> = {}
+      // Interleaved: run r of each system, then run r+1, so drift hits all alike.
+      for (let r = 0; r < RUNS; r++) {
+        for (const s of SYSTEMS) {
+          if (errors[s] !== undefined) continue
+          const f = await figure(`replay ${trace.name} ${s}`, 1, () => replayOnce(s, servers.get(s) as ServerProcess, trace, `${trace.name}-${r}`))
+          if (f.error !== undefined) errors[s] = f.error
+          else runs[s]?.push(f.median)
+        }
+      }
+      for (const s of SYSTEMS) {
+        const xs = runs[s] ?? []
+        figs[s] = errors[s] !== undefined ? { median: NaN, runs: xs, error: errors[s] } : { median: median(xs), runs: xs }
+      }
+      section[trace.name] = figs
+    }
+  } finally {
+    for (const s of servers.values()) await s.stop()
+  }
+  results.traceReplay = section
+  out('### 1. Trace replay through the full stack (edits/s; higher is better)')
+  out()
+  out('| trace (patches) | Statecraft | ShareDB | Yjs | Statecraft / ShareDB | Statecraft / Yjs |')
+  out('|---|---:|---:|---:|---:|---:|')
+  for (const t of traces) {
+    const f = section[t.name] as Record<System, Figure>
+    out(`| ${t.name} (${fmtInt(t.patches)}) | ${cell(f.statecraft, fmtInt)} | ${cell(f.sharedb, fmtInt)} | ${cell(f.yjs, fmtInt)} | ${fmtRatio(f.statecraft.median, f.sharedb.median)} | ${fmtRatio(f.statecraft.median, f.yjs.median)} |`)
+  }
+  out()
+}
+
+// ---- 2. local apply
+
+async function localApplySection(traces: Trace[]): Promise<void> {
+  const systems: LocalSystem[] = ['statecraft', 'ot-text-unicode', 'yjs']
+  const section: Record<string, Record<string, Figure>> = {}
+  for (const trace of traces) {
+    // seph-blog1 through Statecraft takes about a minute a run (see README): fewer runs there.
+    const runs = trace.patches > 100_000 ? Math.min(RUNS, Number(process.env.BENCH_LONG_RUNS ?? 1)) : RUNS
+    const figs: Record<string, Figure> = {}
+    for (const s of systems) figs[s] = await figure(`local ${trace.name} ${s}`, runs, () => localApply(s, trace))
+    section[trace.name] = figs
+  }
+  results.localApply = section
+  out('### 2. Local apply, no network (patches/s; higher is better)')
+  out()
+  out('| trace | Statecraft `db.text` (offline client) | raw ot-text-unicode | Yjs `Y.Text` | Statecraft / raw OT | Statecraft / Yjs |')
+  out('|---|---:|---:|---:|---:|---:|')
+  for (const t of traces) {
+    const f = section[t.name] as Record<LocalSystem, Figure>
+    const runs = f.statecraft.runs.length
+    out(`| ${t.name}${runs < RUNS ? ` (${runs} run${runs === 1 ? '' : 's'})` : ''} | ${cell(f.statecraft, fmtInt)} | ${cell(f['ot-text-unicode'], fmtInt)} | ${cell(f.yjs, fmtInt)} | ${fmtRatio(f.statecraft.median, f['ot-text-unicode'].median)} | ${fmtRatio(f.statecraft.median, f.yjs.median)} |`)
+  }
+  out()
+}
+
+// ---- 3. fan-out
+
+async function fanoutSection(): Promise<void> {
+  const writes = Number(process.env.BENCH_WRITES ?? 100)
+  const section: Record<string, Record<string, { p50: Figure; p99: Figure }>> = {}
+  const servers = { statecraft: await startServer('statecraft'), sharedb: await startServer('sharedb') }
+  try {
+    for (const n of [1, 10, 100]) {
+      const per: Record<string, { p50: number[]; p99: number[]; error?: string }> = { statecraft: { p50: [], p99: [] }, sharedb: { p50: [], p99: [] } }
+      for (let r = 0; r < RUNS; r++) {
+        for (const s of ['statecraft', 'sharedb'] as const) {
+          const acc = per[s] as { p50: number[]; p99: number[]; error?: string }
+          if (acc.error !== undefined) continue
+          try {
+            const d: Delays = await fanout(s, servers[s].url, n, writes, `fanout-${n}-${r}`)
+            acc.p50.push(d.p50)
+            acc.p99.push(d.p99)
+            note(`fan-out ${n} ${s} run ${r + 1}: median ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms (${d.samples} deliveries)`)
+          } catch (e) {
+            acc.error = e instanceof Error ? e.message : String(e)
+            note(`fan-out ${n} ${s} FAILED: ${acc.error}`)
+          }
+        }
+      }
+      section[n] = Object.fromEntries(
+        Object.entries(per).map(([s, a]) => [
+          s,
+          {
+            p50: { median: a.error === undefined ? median(a.p50) : NaN, runs: a.p50, ...(a.error === undefined ? {} : { error: a.error }) },
+            p99: { median: a.error === undefined ? median(a.p99) : NaN, runs: a.p99, ...(a.error === undefined ? {} : { error: a.error }) },
+          },
+        ]),
+      )
+    }
+  } finally {
+    await servers.statecraft.stop()
+    await servers.sharedb.stop()
+  }
+  results.fanout = { writesPerRun: writes, bySubscribers: section }
+  out(`### 3. Fan-out: write on client A → arrival at each subscribed client (${writes} writes a run, every delivery counted; lower is better)`)
+  out()
+  out('| subscribers | Statecraft median | ShareDB median | Statecraft / ShareDB | Statecraft p99 | ShareDB p99 |')
+  out('|---:|---:|---:|---:|---:|---:|')
+  for (const n of [1, 10, 100]) {
+    const f = section[n] as Record<'statecraft' | 'sharedb', { p50: Figure; p99: Figure }>
+    out(`| ${n} | ${cell(f.statecraft.p50, fmtMs)} | ${cell(f.sharedb.p50, fmtMs)} | ${fmtRatio(f.statecraft.p50.median, f.sharedb.p50.median)} | ${cell(f.statecraft.p99, fmtMs)} | ${cell(f.sharedb.p99, fmtMs)} |`)
+  }
+  out()
+}
+
+// ---- 4. memory
+
+async function memorySection(): Promise<void> {
+  const clients = Number(process.env.BENCH_CLIENTS ?? 1000)
+  const section: Record<string, Figure> = {}
+  for (const s of SYSTEMS) {
+    // One run: heap after gc is steady, and 1,000 clients take a while to connect.
+    section[s] = await figure(`memory ${s}`, 1, async () => (await heapPerClient(s, clients)).perClient)
+  }
+  results.memory = { clients, perClientBytes: section }
+  out(`### 4. Server heap per idle connected client with one subscription (${fmtInt(clients)} clients; heapUsed after gc; lower is better)`)
+  out()
+  out('| Statecraft | ShareDB | Yjs (y-websocket server) | Statecraft / ShareDB | Statecraft / Yjs |')
+  out('|---:|---:|---:|---:|---:|')
+  const f = section as Record<System, Figure>
+  out(`| ${cell(f.statecraft, fmtBytes)} | ${cell(f.sharedb, fmtBytes)} | ${cell(f.yjs, fmtBytes)} | ${fmtRatio(f.statecraft.median, f.sharedb.median)} | ${fmtRatio(f.statecraft.median, f.yjs.median)} |`)
+  out()
+}
+
+// ---- 5. cold start
+
+async function coldStartSection(): Promise<void> {
+  const cache = await makeColdCache()
+  const offline: ColdStart[] = []
+  const online: ColdStart[] = []
+  let error: string | undefined
+  const server = await startServer('statecraft')
+  try {
+    await seedServer(server)
+    for (let r = 0; r < RUNS; r++) {
+      offline.push(await coldStartOffline(cache.dir))
+      online.push(await coldStartOnline(server))
+      note(`cold start run ${r + 1}: offline ${JSON.stringify(offline.at(-1))}, online ${JSON.stringify(online.at(-1))}`)
+    }
+  } catch (e) {
+    error = e instanceof Error ? e.message : String(e)
+    note(`cold start FAILED: ${error}`)
+  } finally {
+    await server.stop()
+    cache.remove()
+  }
+  const med = (xs: ColdStart[], k: keyof ColdStart): number => median(xs.map(x => x[k]))
+  results.coldStart = { docs: COLD_DOCS, offline, online, ...(error === undefined ? {} : { error }) }
+  out(`### 5. Cold start: \`db.query(prefix('items/')).subscribe\` on a client whose LevelDB cache holds ${fmtInt(COLD_DOCS)} docs (ms from createClient)`)
+  out()
+  if (error !== undefined) out(`failed: ${error}`)
+  out('| | cache loaded | first rows | all rows | rows shown |')
+  out('|---|---:|---:|---:|---:|')
+  const row = (name: string, xs: ColdStart[]): string => {
+    const shown = med(xs, 'rowsShown')
+    const first = med(xs, 'firstRows')
+    return `| ${name} | ${fmtMs(med(xs, 'cacheLoaded'))} | ${Number.isNaN(first) ? 'none' : fmtMs(first)} | ${Number.isNaN(med(xs, 'allRows')) ? 'never' : fmtMs(med(xs, 'allRows'))} | ${fmtInt(shown)} |`
+  }
+  out(row('offline, from the cache', offline))
+  out(row('online, empty cache, server holds the docs', online))
+  out()
+}
+
+// ---- 6. many subscriptions
+
+async function manySubsSection(): Promise<void> {
+  const section: Record<string, Figure> = {}
+  for (const s of ['statecraft', 'sharedb'] as const) {
+    const server = await startServer(s)
+    try {
+      section[s] = await figure(`many subscriptions ${s}`, RUNS, r => manySubscriptions(s, server.url, r))
+    } finally {
+      await server.stop()
+    }
+  }
+  results.manySubscriptions = { subscriptions: SUBS, updates: UPDATES, ms: section }
+  out(`### 6. One client subscribed to ${fmtInt(SUBS)} docs receives ${UPDATES} remote updates spread over them: ms until every handler ran (lower is better)`)
+  out()
+  out('| Statecraft | ShareDB | Statecraft / ShareDB |')
+  out('|---:|---:|---:|')
+  const f = section as Record<'statecraft' | 'sharedb', Figure>
+  out(`| ${cell(f.statecraft, fmtMs)} | ${cell(f.sharedb, fmtMs)} | ${fmtRatio(f.statecraft.median, f.sharedb.median)} |`)
+  out()
+}
+
+// ---- 7. large document
+
+async function largeDocSection(): Promise<void> {
+  const typingMs = Number(process.env.BENCH_TYPING_MS ?? 3000)
+  const section: Record<string, Figure> = {}
+  for (const s of ['statecraft', 'sharedb'] as const) {
+    const server = await startServer(s)
+    try {
+      section[s] = await figure(`large doc ${s}`, RUNS, r => largeDocEdits(s, server, r, typingMs))
+    } finally {
+      await server.stop()
+    }
+  }
+  results.largeDocument = { bytes: 1024 * 1024, typingMs, editsPerSecond: section }
+  out(`### 7. Large document: 1-character edits/s on a 1 MB text through the full stack (${typingMs / 1000} s of typing at random places, one edit per event-loop turn, until the server holds the text; higher is better)`)
+  out()
+  out('| Statecraft | ShareDB | Statecraft / ShareDB |')
+  out('|---:|---:|---:|')
+  const f = section as Record<'statecraft' | 'sharedb', Figure>
+  out(`| ${cell(f.statecraft, fmtInt)} | ${cell(f.sharedb, fmtInt)} | ${fmtRatio(f.statecraft.median, f.sharedb.median)} |`)
+  out()
+}
+
+// ---- main
+
+// y-websocket's provider adds a process 'exit' listener per provider (section 4 opens 1,000).
+process.setMaxListeners(0)
+const started = performance.now()
+const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}`, loadavg: loadavg().map(x => Number(x.toFixed(2))) }
+out(`## Statecraft vs ShareDB vs Yjs — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`)
+out()
+out(`Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}, load average at start ${machine.loadavg.join(' / ')}. Each figure is the median of ${RUNS} runs unless marked. Servers in child processes on 127.0.0.1.`)
+out()
+const traces = wanted(1) || wanted(2) ? traceNames.map(loadTrace) : []
+if (traces.length < SEQUENTIAL.length && (wanted(1) || wanted(2))) out(`(traces missing from ../shared/traces: ${SEQUENTIAL.filter(t => !hasTrace(t)).join(', ') || 'none'})`)
+if (wanted(1)) await traceReplay(traces)
+if (wanted(2)) await localApplySection(traces)
+if (wanted(3)) await fanoutSection()
+if (wanted(4)) await memorySection()
+if (wanted(5)) await coldStartSection()
+if (wanted(6)) await manySubsSection()
+if (wanted(7)) await largeDocSection()
+const seconds = (performance.now() - started) / 1000
+out(`Whole run: ${seconds.toFixed(0)} s.`)
+const file = fileURLToPath(new URL('../results.json', import.meta.url))
+writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, seconds: Math.round(seconds), sections: results, table: lines.join('\n') }, null, 2)}\n`)
+console.error(`wrote ${file}`)

@@ -1,0 +1,55 @@
+// Section 2: the traces applied locally, no network. Statecraft: db.text on a client that never
+// connects (memory cache), timed until its value equals endContent. Baselines: raw ot-text-unicode
+// `apply` on a JS string (one op per patch), and Yjs Y.Text in a lone Y.Doc (one transaction per patch).
+import { createClient } from '@statecraft/client'
+import { type as textUnicode } from 'ot-text-unicode'
+import * as Y from 'yjs'
+import { textOp } from './clients.ts'
+import type { Trace } from './traces.ts'
+
+export type LocalSystem = 'statecraft' | 'ot-text-unicode' | 'yjs'
+
+/** Patches/s applying `trace` once on `system`. Throws when the result is not endContent. */
+export async function localApply(system: LocalSystem, trace: Trace): Promise<number> {
+  let result: string
+  let ms: number
+  if (system === 'statecraft') {
+    // Offline from the start, with a dial that is never called.
+    const db = createClient({ dial: () => { throw new Error('offline') }, offline: true, log: () => {} })
+    await db.cacheReady
+    const t = db.text('doc')
+    const start = performance.now()
+    for (const txn of trace.txns) {
+      for (const [pos, del, ins] of txn) {
+        if (del > 0) void t.remove(pos, del)
+        if (ins !== '') void t.insert(pos, ins)
+      }
+    }
+    result = t.value
+    ms = performance.now() - start
+    await db.close()
+  } else if (system === 'ot-text-unicode') {
+    let s = ''
+    const start = performance.now()
+    for (const txn of trace.txns) for (const p of txn) s = textUnicode.apply(s, textOp(p))
+    result = s
+    ms = performance.now() - start
+  } else {
+    const doc = new Y.Doc()
+    const text = doc.getText('t')
+    const start = performance.now()
+    for (const txn of trace.txns) {
+      for (const [pos, del, ins] of txn) {
+        doc.transact(() => {
+          if (del > 0) text.delete(pos, del)
+          if (ins !== '') text.insert(pos, ins)
+        })
+      }
+    }
+    result = text.toJSON()
+    ms = performance.now() - start
+    doc.destroy()
+  }
+  if (result !== trace.endContent) throw new Error(`${system}: ${trace.name} did not end at endContent`)
+  return trace.patches / (ms / 1000)
+}

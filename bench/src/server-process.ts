@@ -1,0 +1,126 @@
+// One server of the comparison, in its own process (so client and server each get a core), as the
+// package benches do. `tsx server-process.ts statecraft|sharedb|yjs`: it listens on 127.0.0.1 on
+// a free port, sends `{ url }` to the parent over IPC, then answers requests (`wait-for`, `heap`)
+// until the parent disconnects. Statecraft runs on a LevelDB store in a temp dir (removed on exit),
+// with room for 4,000 subscriptions on a connection and a 1 MB text in one frame (section 6, 7);
+// ShareDB on its in-memory db with ot-text-unicode registered; Yjs on @y/websocket-server.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { WebSocketServer } from 'ws'
+import { keys } from '@statecraft/core'
+import { levelStore } from '@statecraft/level'
+import { createServer } from '@statecraft/server'
+import ShareDB from 'sharedb'
+import WebSocketJSONStream from '@teamwork/websocket-json-stream'
+import { type as textUnicode } from 'ot-text-unicode'
+import { docs as yDocs, setupWSConnection } from '@y/websocket-server/utils'
+import type { Request, Reply, System } from './protocol.ts'
+
+const kind = process.argv[2] as System
+
+/** The current value of a text doc as this server holds it (undefined when it has none). */
+type Read = (key: string) => Promise<unknown>
+
+async function listen(http: HttpServer): Promise<number> {
+  await new Promise<void>(resolve => http.listen(0, '127.0.0.1', resolve))
+  const addr = http.address()
+  if (addr === null || typeof addr === 'string') throw new Error('no port')
+  return addr.port
+}
+
+async function start(): Promise<{ url: string; read: Read; close: () => Promise<void> }> {
+  if (kind === 'statecraft') {
+    const dir = mkdtempSync(join(tmpdir(), 'statecraft-bench-'))
+    const store = levelStore(dir)
+    await store.ready()
+    const server = await createServer({ store, limits: { maxSubscriptions: 10_000, maxFrameBytes: 8 << 20 }, log: () => {} })
+    return {
+      url: server.url,
+      read: async key => (await store.fetch(keys(key))).results.get(key),
+      close: async () => {
+        await server.close()
+        await store.close()
+        rmSync(dir, { recursive: true, force: true })
+      },
+    }
+  }
+  if (kind === 'sharedb') {
+    ShareDB.types.register(textUnicode)
+    const backend = new ShareDB()
+    const http = createHttpServer()
+    const wss = new WebSocketServer({ server: http })
+    wss.on('connection', ws => {
+      backend.listen(new WebSocketJSONStream(ws))
+    })
+    const port = await listen(http)
+    return {
+      url: `ws://127.0.0.1:${port}`,
+      read: key =>
+        new Promise((resolve, reject) =>
+          backend.db.getSnapshot('bench', key, null, null, (err, s) => (err === null || err === undefined ? resolve(s?.data) : reject(err instanceof Error ? err : new Error(JSON.stringify(err))))),
+        ),
+      close: async () => {
+        for (const c of wss.clients) c.terminate()
+        await new Promise(r => wss.close(r))
+        await new Promise(r => http.close(r))
+      },
+    }
+  }
+  // Yjs: the server of y-websocket (@y/websocket-server), in memory.
+  const http = createHttpServer()
+  const wss = new WebSocketServer({ server: http })
+  wss.on('connection', (ws, req) => setupWSConnection(ws, req))
+  const port = await listen(http)
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    read: async key => yDocs.get(key)?.getText('t').toJSON(),
+    close: async () => {
+      for (const c of wss.clients) c.terminate()
+      await new Promise(r => wss.close(r))
+      await new Promise(r => http.close(r))
+    },
+  }
+}
+
+const server = await start()
+
+/** Polls until the server holds `content` at `key` (every 5 ms; the poll is cheap next to the work). */
+async function waitFor(key: string, content: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    if ((await server.read(key)) === content) return
+    if (Date.now() > until) {
+      const v = await server.read(key)
+      throw new Error(`timed out: the server holds ${typeof v === 'string' ? `${v.length} chars` : String(v)} at ${key}, expected ${content.length}`)
+    }
+    await new Promise(r => setTimeout(r, 5))
+  }
+}
+
+function heap(): number {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc === undefined) throw new Error('run with --expose-gc')
+  for (let i = 0; i < 4; i++) gc()
+  return process.memoryUsage().heapUsed
+}
+
+process.on('message', (m: Request) => {
+  const reply = (r: Omit<Reply, 'id'>): void => {
+    process.send?.({ id: m.id, ...r })
+  }
+  const run = async (): Promise<unknown> => {
+    if (m.cmd === 'wait-for') return waitFor(m.key, m.content, m.timeoutMs)
+    if (m.cmd === 'heap') return heap()
+    throw new Error(`unknown command ${JSON.stringify(m)}`)
+  }
+  run().then(
+    value => reply({ value }),
+    (e: unknown) => reply({ error: e instanceof Error ? e.message : String(e) }),
+  )
+})
+process.send?.({ url: server.url })
+process.on('disconnect', () => {
+  void server.close().finally(() => process.exit(0))
+})
