@@ -1,7 +1,7 @@
 // `npm test`: every check and every suite, then one summary line `N passed, N failed, N skipped`.
 // Static checks (types, lint, package boundaries) count as one test each.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { checkBoundaries } from './boundaries.ts'
 
@@ -76,11 +76,14 @@ function vitest(name: string, args: string[], outFile: string): void {
 
 vitest('unit and integration', [], 'vitest.json')
 
-const e2eSpecs = existsSync(join(root, 'e2e')) ? readdirSync(join(root, 'e2e'), { recursive: true }).filter(f => String(f).endsWith('.spec.ts')) : []
+// Top level only: a recursive listing would walk e2e/node_modules, whose workspace links form cycles.
+const e2eSpecs = existsSync(join(root, 'e2e')) ? readdirSync(join(root, 'e2e')).filter(f => f.endsWith('.spec.ts')) : []
 if (e2eSpecs.length > 0) {
   {
     const out = join(results, 'playwright.json')
-    const r = spawnSync(bin('playwright'), ['test', '-c', 'e2e'], {
+    rmSync(out, { force: true }) // never count an old report
+    const t = Date.now()
+    const r = spawnSync(join(root, 'e2e', 'node_modules', '.bin', 'playwright'), ['test', '-c', 'e2e/playwright.config.ts'], {
       cwd: root,
       stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: out },
@@ -91,6 +94,10 @@ if (e2eSpecs.length > 0) {
       passed += s.expected
       failed += s.unexpected + s.flaky
       skipped += s.skipped
+      console.log(`e2e: ${s.expected} passed, ${s.unexpected + s.flaky} failed in ${((Date.now() - t) / 1000).toFixed(1)}s`)
+      // A global setup that failed, or a run that died, fails the run even with no failed test.
+      if (r.status !== 0 && s.unexpected + s.flaky === 0) record(`e2e: playwright exited ${r.status}`, false)
+      if (s.expected + s.unexpected + s.flaky + s.skipped === 0) record('e2e: no tests ran', false)
     }
   }
 }
