@@ -36,7 +36,7 @@ export async function setOnline(page: Page, online: boolean): Promise<void> {
 }
 
 /** Both pages' editors end equal (and hold every string in `parts`). */
-export async function expectConverged(a: Page, b: Page, parts: string[], timeout = 5000): Promise<string> {
+export async function expectConverged(a: Page, b: Page, parts: string[], timeout = 10_000): Promise<string> {
   await expect
     .poll(
       async () => {

@@ -208,6 +208,23 @@ test('usePresence: two clients see each other, and a peer leaves when its compon
   await until(() => ra.container.textContent === '', 2000)
 })
 
+test('usePresence across a reconnect: the room is joined again with the last state', async () => {
+  const { client } = await setup()
+  const a = client()
+  const b = client()
+  function Peers({ name }: { name: string }): ReactNode {
+    const { peers } = usePresence('notes/1', { name })
+    return [...peers.values()].map(p => (p as { name: string }).name).join(',')
+  }
+  const ra = render(a, createElement(Peers, { name: 'ann' }))
+  render(b, createElement(Peers, { name: 'bob' }))
+  await until(() => ra.container.textContent === 'bob')
+  act(() => b.goOffline())
+  await until(() => ra.container.textContent === '')
+  act(() => b.goOnline())
+  await until(() => ra.container.textContent === 'bob')
+})
+
 test('StrictMode: double renders and effects open no extra subscription or presence member, and write nothing twice', async () => {
   const counts: Record<string, { subs: number; members: number; versions: number }> = {}
   for (const strict of [false, true]) {
