@@ -18,7 +18,7 @@ export const RULES: Record<string, Rule> = {
   rules: { allow: ['@statecraft/core', 'zod'], browser: true },
   client: { browser: true },
   idb: { browser: true },
-  react: { browser: true },
+  react: { allow: ['react', '@statecraft/client', '@statecraft/core'], browser: true },
 }
 
 const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;(])import\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|[\s;])import\s*['"]([^'"]+)['"]/gm
