@@ -67,6 +67,37 @@ async function figure(label: string, runs: number, f: (run: number) => Promise<n
   }
 }
 
+/**
+ * Runs `f(system, run)` `runs` times for each system, interleaved (run 1 of each, then run 2, …)
+ * so that drift in the machine's load hits every system alike. A system that fails is recorded
+ * with its error and not run again.
+ */
+async function interleaved<S extends string>(label: string, systems: readonly S[], runs: number, f: (system: S, run: number) => Promise<number>): Promise<Record<S, Figure>> {
+  const xs = new Map<S, number[]>(systems.map(s => [s, []]))
+  const errors = new Map<S, string>()
+  for (let r = 0; r < runs; r++) {
+    for (const s of systems) {
+      if (errors.has(s)) continue
+      try {
+        const x = await f(s, r)
+        xs.get(s)?.push(x)
+        note(`${label} ${s} run ${r + 1}/${runs}: ${x.toFixed(2)}`)
+      } catch (e) {
+        const error = e instanceof Error ? e.message : String(e)
+        errors.set(s, error)
+        note(`${label} ${s} FAILED: ${error}`)
+      }
+    }
+  }
+  const out = {} as Record<S, Figure>
+  for (const s of systems) {
+    const runsOf = xs.get(s) ?? []
+    const error = errors.get(s)
+    out[s] = error === undefined ? { median: median(runsOf), runs: runsOf } : { median: NaN, runs: runsOf, error }
+  }
+  return out
+}
+
 const cell = (f: Figure, fmt: (n: number) => string): string => (f.error !== undefined ? `failed (${f.error.slice(0, 60)})` : fmt(f.median))
 
 // ---- 1. trace replay
@@ -94,22 +125,7 @@ async function traceReplay(traces: Trace[]): Promise<void> {
   const section: Record<string, Record<string, Figure>> = {}
   try {
     for (const trace of traces) {
-      const figs: Record<string, Figure> = {}
-      const runs: Record<string, number[]> = Object.fromEntries(SYSTEMS.map(s => [s, []]))
-      const errors: Record<string, string> = {}
-      // Interleaved: run r of each system, then run r+1, so drift hits all alike.
-      for (let r = 0; r < RUNS; r++) {
-        for (const s of SYSTEMS) {
-          if (errors[s] !== undefined) continue
-          const f = await figure(`replay ${trace.name} ${s}`, 1, () => replayOnce(s, servers.get(s) as ServerProcess, trace, `${trace.name}-${r}`))
-          if (f.error !== undefined) errors[s] = f.error
-          else runs[s]?.push(f.median)
-        }
-      }
-      for (const s of SYSTEMS) {
-        const xs = runs[s] ?? []
-        figs[s] = errors[s] !== undefined ? { median: NaN, runs: xs, error: errors[s] } : { median: median(xs), runs: xs }
-      }
+      const figs = await interleaved(`replay ${trace.name}`, SYSTEMS, RUNS, (s, r) => replayOnce(s, servers.get(s) as ServerProcess, trace, `${trace.name}-${r}`))
       section[trace.name] = figs
     }
   } finally {
@@ -135,9 +151,7 @@ async function localApplySection(traces: Trace[]): Promise<void> {
   for (const trace of traces) {
     // seph-blog1 through Statecraft takes about a minute a run (see README): fewer runs there.
     const runs = trace.patches > 100_000 ? Math.min(RUNS, Number(process.env.BENCH_LONG_RUNS ?? 1)) : RUNS
-    const figs: Record<string, Figure> = {}
-    for (const s of systems) figs[s] = await figure(`local ${trace.name} ${s}`, runs, () => localApply(s, trace))
-    section[trace.name] = figs
+    section[trace.name] = await interleaved(`local ${trace.name}`, systems, runs, s => localApply(s, trace))
   }
   results.localApply = section
   out('### 2. Local apply, no network (patches/s; higher is better)')
@@ -263,14 +277,13 @@ async function coldStartSection(): Promise<void> {
 // ---- 6. many subscriptions
 
 async function manySubsSection(): Promise<void> {
-  const section: Record<string, Figure> = {}
-  for (const s of ['statecraft', 'sharedb'] as const) {
-    const server = await startServer(s)
-    try {
-      section[s] = await figure(`many subscriptions ${s}`, RUNS, r => manySubscriptions(s, server.url, r))
-    } finally {
-      await server.stop()
-    }
+  const servers = { statecraft: await startServer('statecraft'), sharedb: await startServer('sharedb') }
+  let section: Record<string, Figure>
+  try {
+    section = await interleaved('many subscriptions', ['statecraft', 'sharedb'] as const, RUNS, (s, r) => manySubscriptions(s, servers[s].url, r))
+  } finally {
+    await servers.statecraft.stop()
+    await servers.sharedb.stop()
   }
   results.manySubscriptions = { subscriptions: SUBS, updates: UPDATES, ms: section }
   out(`### 6. One client subscribed to ${fmtInt(SUBS)} docs receives ${UPDATES} remote updates spread over them: ms until every handler ran (lower is better)`)
@@ -286,14 +299,13 @@ async function manySubsSection(): Promise<void> {
 
 async function largeDocSection(): Promise<void> {
   const typingMs = Number(process.env.BENCH_TYPING_MS ?? 3000)
-  const section: Record<string, Figure> = {}
-  for (const s of ['statecraft', 'sharedb'] as const) {
-    const server = await startServer(s)
-    try {
-      section[s] = await figure(`large doc ${s}`, RUNS, r => largeDocEdits(s, server, r, typingMs))
-    } finally {
-      await server.stop()
-    }
+  const servers = { statecraft: await startServer('statecraft'), sharedb: await startServer('sharedb') }
+  let section: Record<string, Figure>
+  try {
+    section = await interleaved('large doc', ['statecraft', 'sharedb'] as const, RUNS, (s, r) => largeDocEdits(s, servers[s], r, typingMs))
+  } finally {
+    await servers.statecraft.stop()
+    await servers.sharedb.stop()
   }
   results.largeDocument = { bytes: 1024 * 1024, typingMs, editsPerSecond: section }
   out(`### 7. Large document: 1-character edits/s on a 1 MB text through the full stack (${typingMs / 1000} s of typing at random places, one edit per event-loop turn, until the server holds the text; higher is better)`)
@@ -317,15 +329,25 @@ out(`Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${m
 out()
 const traces = wanted(1) || wanted(2) ? traceNames.map(loadTrace) : []
 if (traces.length < SEQUENTIAL.length && (wanted(1) || wanted(2))) out(`(traces missing from ../shared/traces: ${SEQUENTIAL.filter(t => !hasTrace(t)).join(', ') || 'none'})`)
-if (wanted(1)) await traceReplay(traces)
-if (wanted(2)) await localApplySection(traces)
-if (wanted(3)) await fanoutSection()
-if (wanted(4)) await memorySection()
-if (wanted(5)) await coldStartSection()
-if (wanted(6)) await manySubsSection()
-if (wanted(7)) await largeDocSection()
+const sectionSeconds: Record<string, number> = {}
+const sections: [number, string, () => Promise<void>][] = [
+  [1, 'trace replay', () => traceReplay(traces)],
+  [2, 'local apply', () => localApplySection(traces)],
+  [3, 'fan-out', fanoutSection],
+  [4, 'memory', memorySection],
+  [5, 'cold start', coldStartSection],
+  [6, 'many subscriptions', manySubsSection],
+  [7, 'large document', largeDocSection],
+]
+for (const [n, name, run] of sections) {
+  if (!wanted(n)) continue
+  const t = performance.now()
+  await run()
+  sectionSeconds[name] = Math.round((performance.now() - t) / 1000)
+}
 const seconds = (performance.now() - started) / 1000
-out(`Whole run: ${seconds.toFixed(0)} s.`)
+const loadEnd = loadavg().map(x => Number(x.toFixed(2)))
+out(`Whole run: ${seconds.toFixed(0)} s (${Object.entries(sectionSeconds).map(([k, v]) => `${k} ${v} s`).join(', ')}); load average at the end ${loadEnd.join(' / ')}.`)
 const file = fileURLToPath(new URL('../results.json', import.meta.url))
-writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, seconds: Math.round(seconds), sections: results, table: lines.join('\n') }, null, 2)}\n`)
+writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: { ...machine, loadavgEnd: loadEnd }, runs: RUNS, seconds: Math.round(seconds), sectionSeconds, sections: results, table: lines.join('\n') }, null, 2)}\n`)
 console.error(`wrote ${file}`)

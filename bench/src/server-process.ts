@@ -9,7 +9,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { WebSocketServer } from 'ws'
-import { keys } from '@statecraft/core'
+import { keys, memoryStore } from '@statecraft/core'
 import { levelStore } from '@statecraft/level'
 import { createServer } from '@statecraft/server'
 import ShareDB from 'sharedb'
@@ -33,8 +33,10 @@ async function listen(http: HttpServer): Promise<number> {
 async function start(): Promise<{ url: string; read: Read; close: () => Promise<void> }> {
   if (kind === 'statecraft') {
     const dir = mkdtempSync(join(tmpdir(), 'statecraft-bench-'))
-    const store = levelStore(dir)
-    await store.ready()
+    // BENCH_STATECRAFT_STORE=memory: a diagnostic run on the memory store (no disk in the path).
+    const level = process.env.BENCH_STATECRAFT_STORE === 'memory' ? undefined : levelStore(dir)
+    await level?.ready()
+    const store = level ?? memoryStore()
     const server = await createServer({ store, limits: { maxSubscriptions: 10_000, maxFrameBytes: 8 << 20 }, log: () => {} })
     return {
       url: server.url,

@@ -20,7 +20,9 @@ process.on('exit', () => {
 })
 
 export async function startServer(system: System, opts: { exposeGc?: boolean } = {}): Promise<ServerProcess> {
-  const execArgv = ['--import', 'tsx', ...(opts.exposeGc === true ? ['--expose-gc'] : [])]
+  // BENCH_SERVER_PROF=dir: the server processes write CPU profiles there (node --cpu-prof).
+  const prof = process.env.BENCH_SERVER_PROF
+  const execArgv = ['--import', 'tsx', ...(opts.exposeGc === true ? ['--expose-gc'] : []), ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`])]
   const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [system], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   live.add(child)
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
