@@ -31,6 +31,9 @@ import { fmtBytes, fmtInt, fmtMs, fmtRatio, median, turn } from './stats.ts'
 import { hasTrace, loadTrace, SEQUENTIAL, type Trace } from './traces.ts'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+// Traces that replay in a second or two get more runs: their medians move less between runs.
+const SHORT_RUNS = Number(process.env.BENCH_SHORT_RUNS ?? Math.max(RUNS, 5))
+const runsFor = (t: { patches: number }): number => (t.patches < 50_000 ? SHORT_RUNS : RUNS)
 const only = process.env.BENCH_ONLY?.split(',').map(Number)
 const wanted = (n: number): boolean => only === undefined || only.includes(n)
 const traceNames = (process.env.BENCH_TRACES?.split(',') ?? [...SEQUENTIAL]).filter(hasTrace)
@@ -98,6 +101,13 @@ async function interleaved<S extends string>(label: string, systems: readonly S[
   return out
 }
 
+/** Every ratio in the table, by name, for results.json (compare.ts diffs two runs by these). */
+const ratios: Record<string, number> = {}
+function ratio(name: string, a: number, b: number): string {
+  if (Number.isFinite(a) && Number.isFinite(b) && b > 0) ratios[name] = Number((a / b).toFixed(3))
+  return fmtRatio(a, b)
+}
+
 const cell = (f: Figure, fmt: (n: number) => string): string => (f.error !== undefined ? `failed (${f.error.slice(0, 60)})` : fmt(f.median))
 
 // ---- 1. trace replay
@@ -124,8 +134,12 @@ async function traceReplay(traces: Trace[]): Promise<void> {
   for (const s of SYSTEMS) servers.set(s, await startServer(s))
   const section: Record<string, Record<string, Figure>> = {}
   try {
+    // Warm-up (not measured): the smallest trace once through each system, so that no system's
+    // first measured run pays for its JIT.
+    const small = traces.reduce<Trace | undefined>((a, t) => (a === undefined || t.patches < a.patches ? t : a), undefined)
+    if (small !== undefined) for (const s of SYSTEMS) await replayOnce(s, servers.get(s) as ServerProcess, small, 'warm-up').catch(() => {})
     for (const trace of traces) {
-      const figs = await interleaved(`replay ${trace.name}`, SYSTEMS, RUNS, (s, r) => replayOnce(s, servers.get(s) as ServerProcess, trace, `${trace.name}-${r}`))
+      const figs = await interleaved(`replay ${trace.name}`, SYSTEMS, runsFor(trace), (s, r) => replayOnce(s, servers.get(s) as ServerProcess, trace, `${trace.name}-${r}`))
       section[trace.name] = figs
     }
   } finally {
@@ -134,11 +148,11 @@ async function traceReplay(traces: Trace[]): Promise<void> {
   results.traceReplay = section
   out('### 1. Trace replay through the full stack (edits/s; higher is better)')
   out()
-  out('| trace (patches) | Statecraft | ShareDB | Yjs | Statecraft / ShareDB | Statecraft / Yjs |')
+  out('| trace | Statecraft | ShareDB | Yjs | Statecraft / ShareDB | Statecraft / Yjs |')
   out('|---|---:|---:|---:|---:|---:|')
   for (const t of traces) {
     const f = section[t.name] as Record<System, Figure>
-    out(`| ${t.name} (${fmtInt(t.patches)}) | ${cell(f.statecraft, fmtInt)} | ${cell(f.sharedb, fmtInt)} | ${cell(f.yjs, fmtInt)} | ${fmtRatio(f.statecraft.median, f.sharedb.median)} | ${fmtRatio(f.statecraft.median, f.yjs.median)} |`)
+    out(`| ${t.name} (${fmtInt(t.patches)} patches, ${f.statecraft.runs.length} runs) | ${cell(f.statecraft, fmtInt)} | ${cell(f.sharedb, fmtInt)} | ${cell(f.yjs, fmtInt)} | ${ratio(`replay ${t.name} / ShareDB`, f.statecraft.median, f.sharedb.median)} | ${ratio(`replay ${t.name} / Yjs`, f.statecraft.median, f.yjs.median)} |`)
   }
   out()
 }
@@ -150,7 +164,7 @@ async function localApplySection(traces: Trace[]): Promise<void> {
   const section: Record<string, Record<string, Figure>> = {}
   for (const trace of traces) {
     // seph-blog1 through Statecraft takes about a minute a run (see README): fewer runs there.
-    const runs = trace.patches > 100_000 ? Math.min(RUNS, Number(process.env.BENCH_LONG_RUNS ?? 1)) : RUNS
+    const runs = trace.patches > 100_000 ? Math.min(RUNS, Number(process.env.BENCH_LONG_RUNS ?? 1)) : runsFor(trace)
     section[trace.name] = await interleaved(`local ${trace.name}`, systems, runs, s => localApply(s, trace))
   }
   results.localApply = section
@@ -161,7 +175,7 @@ async function localApplySection(traces: Trace[]): Promise<void> {
   for (const t of traces) {
     const f = section[t.name] as Record<LocalSystem, Figure>
     const runs = f.statecraft.runs.length
-    out(`| ${t.name}${runs < RUNS ? ` (${runs} run${runs === 1 ? '' : 's'})` : ''} | ${cell(f.statecraft, fmtInt)} | ${cell(f['ot-text-unicode'], fmtInt)} | ${cell(f.yjs, fmtInt)} | ${fmtRatio(f.statecraft.median, f['ot-text-unicode'].median)} | ${fmtRatio(f.statecraft.median, f.yjs.median)} |`)
+    out(`| ${t.name} (${runs} run${runs === 1 ? '' : 's'}) | ${cell(f.statecraft, fmtInt)} | ${cell(f['ot-text-unicode'], fmtInt)} | ${cell(f.yjs, fmtInt)} | ${ratio(`local ${t.name} / raw OT`, f.statecraft.median, f['ot-text-unicode'].median)} | ${ratio(`local ${t.name} / Yjs`, f.statecraft.median, f.yjs.median)} |`)
   }
   out()
 }
@@ -175,7 +189,7 @@ async function fanoutSection(): Promise<void> {
   try {
     for (const n of [1, 10, 100]) {
       const per: Record<string, { p50: number[]; p99: number[]; error?: string }> = { statecraft: { p50: [], p99: [] }, sharedb: { p50: [], p99: [] } }
-      for (let r = 0; r < RUNS; r++) {
+      for (let r = 0; r < SHORT_RUNS; r++) {
         for (const s of ['statecraft', 'sharedb'] as const) {
           const acc = per[s] as { p50: number[]; p99: number[]; error?: string }
           if (acc.error !== undefined) continue
@@ -205,13 +219,13 @@ async function fanoutSection(): Promise<void> {
     await servers.sharedb.stop()
   }
   results.fanout = { writesPerRun: writes, bySubscribers: section }
-  out(`### 3. Fan-out: write on client A → arrival at each subscribed client (${writes} writes a run, every delivery counted; lower is better)`)
+  out(`### 3. Fan-out: write on client A → arrival at each subscribed client (${writes} writes a run, ${SHORT_RUNS} runs, every delivery counted; lower is better)`)
   out()
   out('| subscribers | Statecraft median | ShareDB median | Statecraft / ShareDB | Statecraft p99 | ShareDB p99 |')
   out('|---:|---:|---:|---:|---:|---:|')
   for (const n of [1, 10, 100]) {
     const f = section[n] as Record<'statecraft' | 'sharedb', { p50: Figure; p99: Figure }>
-    out(`| ${n} | ${cell(f.statecraft.p50, fmtMs)} | ${cell(f.sharedb.p50, fmtMs)} | ${fmtRatio(f.statecraft.p50.median, f.sharedb.p50.median)} | ${cell(f.statecraft.p99, fmtMs)} | ${cell(f.sharedb.p99, fmtMs)} |`)
+    out(`| ${n} | ${cell(f.statecraft.p50, fmtMs)} | ${cell(f.sharedb.p50, fmtMs)} | ${ratio(`fan-out ${n} median / ShareDB`, f.statecraft.p50.median, f.sharedb.p50.median)} | ${cell(f.statecraft.p99, fmtMs)} | ${cell(f.sharedb.p99, fmtMs)} |`)
   }
   out()
 }
@@ -231,7 +245,7 @@ async function memorySection(): Promise<void> {
   out('| Statecraft | ShareDB | Yjs (y-websocket server) | Statecraft / ShareDB | Statecraft / Yjs |')
   out('|---:|---:|---:|---:|---:|')
   const f = section as Record<System, Figure>
-  out(`| ${cell(f.statecraft, fmtBytes)} | ${cell(f.sharedb, fmtBytes)} | ${cell(f.yjs, fmtBytes)} | ${fmtRatio(f.statecraft.median, f.sharedb.median)} | ${fmtRatio(f.statecraft.median, f.yjs.median)} |`)
+  out(`| ${cell(f.statecraft, fmtBytes)} | ${cell(f.sharedb, fmtBytes)} | ${cell(f.yjs, fmtBytes)} | ${ratio('memory / ShareDB', f.statecraft.median, f.sharedb.median)} | ${ratio('memory / Yjs', f.statecraft.median, f.yjs.median)} |`)
   out()
 }
 
@@ -280,18 +294,18 @@ async function manySubsSection(): Promise<void> {
   const servers = { statecraft: await startServer('statecraft'), sharedb: await startServer('sharedb') }
   let section: Record<string, Figure>
   try {
-    section = await interleaved('many subscriptions', ['statecraft', 'sharedb'] as const, RUNS, (s, r) => manySubscriptions(s, servers[s].url, r))
+    section = await interleaved('many subscriptions', ['statecraft', 'sharedb'] as const, SHORT_RUNS, (s, r) => manySubscriptions(s, servers[s].url, r))
   } finally {
     await servers.statecraft.stop()
     await servers.sharedb.stop()
   }
   results.manySubscriptions = { subscriptions: SUBS, updates: UPDATES, ms: section }
-  out(`### 6. One client subscribed to ${fmtInt(SUBS)} docs receives ${UPDATES} remote updates spread over them: ms until every handler ran (lower is better)`)
+  out(`### 6. One client subscribed to ${fmtInt(SUBS)} docs receives ${UPDATES} remote updates spread over them: ms until every handler ran (${SHORT_RUNS} runs; lower is better)`)
   out()
   out('| Statecraft | ShareDB | Statecraft / ShareDB |')
   out('|---:|---:|---:|')
   const f = section as Record<'statecraft' | 'sharedb', Figure>
-  out(`| ${cell(f.statecraft, fmtMs)} | ${cell(f.sharedb, fmtMs)} | ${fmtRatio(f.statecraft.median, f.sharedb.median)} |`)
+  out(`| ${cell(f.statecraft, fmtMs)} | ${cell(f.sharedb, fmtMs)} | ${ratio('many subscriptions / ShareDB', f.statecraft.median, f.sharedb.median)} |`)
   out()
 }
 
@@ -313,7 +327,7 @@ async function largeDocSection(): Promise<void> {
   out('| Statecraft | ShareDB | Statecraft / ShareDB |')
   out('|---:|---:|---:|')
   const f = section as Record<'statecraft' | 'sharedb', Figure>
-  out(`| ${cell(f.statecraft, fmtInt)} | ${cell(f.sharedb, fmtInt)} | ${fmtRatio(f.statecraft.median, f.sharedb.median)} |`)
+  out(`| ${cell(f.statecraft, fmtInt)} | ${cell(f.sharedb, fmtInt)} | ${ratio('large doc / ShareDB', f.statecraft.median, f.sharedb.median)} |`)
   out()
 }
 
@@ -325,7 +339,7 @@ const started = performance.now()
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}`, loadavg: loadavg().map(x => Number(x.toFixed(2))) }
 out(`## Statecraft vs ShareDB vs Yjs — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`)
 out()
-out(`Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}, load average at start ${machine.loadavg.join(' / ')}. Each figure is the median of ${RUNS} runs unless marked. Servers in child processes on 127.0.0.1.`)
+out(`Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}, load average at start ${machine.loadavg.join(' / ')}. Each figure is the median of ${RUNS} runs unless marked (short traces: ${SHORT_RUNS}). Servers in child processes on 127.0.0.1.`)
 out()
 const traces = wanted(1) || wanted(2) ? traceNames.map(loadTrace) : []
 if (traces.length < SEQUENTIAL.length && (wanted(1) || wanted(2))) out(`(traces missing from ../shared/traces: ${SEQUENTIAL.filter(t => !hasTrace(t)).join(', ') || 'none'})`)
@@ -349,5 +363,5 @@ const seconds = (performance.now() - started) / 1000
 const loadEnd = loadavg().map(x => Number(x.toFixed(2)))
 out(`Whole run: ${seconds.toFixed(0)} s (${Object.entries(sectionSeconds).map(([k, v]) => `${k} ${v} s`).join(', ')}); load average at the end ${loadEnd.join(' / ')}.`)
 const file = fileURLToPath(new URL('../results.json', import.meta.url))
-writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: { ...machine, loadavgEnd: loadEnd }, runs: RUNS, seconds: Math.round(seconds), sectionSeconds, sections: results, table: lines.join('\n') }, null, 2)}\n`)
+writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: { ...machine, loadavgEnd: loadEnd }, runs: RUNS, seconds: Math.round(seconds), sectionSeconds, ratios, sections: results, table: lines.join('\n') }, null, 2)}\n`)
 console.error(`wrote ${file}`)
