@@ -175,15 +175,20 @@ export class QueryHandle {
     readonly query: Query,
   ) {}
 
-  /** The rows now (server results + local pending writes on matching keys). */
+  /**
+   * The rows now: server results + local pending writes on matching keys. Until the server's results
+   * have arrived (offline, or just started), the rows are the matching docs this client knows — from
+   * its cache after a reload — so an offline app shows its data at once.
+   */
   get rows(): Map<Key, Value> {
     const out = new Map(this.view)
+    const fromKnown = !this.caughtUp
     for (const [k, d] of this.client.docs) {
-      if (d.pending.length === 0 || !matchesKey(this.query, k)) continue
+      if (!(fromKnown ? d.known || d.pending.length > 0 : d.pending.length > 0) || !matchesKey(this.query, k)) continue
       if (d.local === undefined) out.delete(k)
       else out.set(k, d.local)
     }
-    return out
+    return fromKnown ? windowOf(this.query, out) : out
   }
 
   subscribe(fn: (rows: Map<Key, Value>) => void): () => void {
@@ -234,4 +239,12 @@ export class QueryHandle {
     this.sub = undefined
     this.caughtUp = false
   }
+}
+
+/** The rows in query order, cut to a range's `limit` (rows gathered from known docs come unordered). */
+function windowOf(q: Query, rows: Map<Key, Value>): Map<Key, Value> {
+  const ks = [...rows.keys()].sort()
+  if (q.kind === 'range' && q.reverse === true) ks.reverse()
+  const limit = q.kind === 'range' ? (q.limit ?? Infinity) : Infinity
+  return new Map(ks.slice(0, limit).map(k => [k, rows.get(k) as Value]))
 }
