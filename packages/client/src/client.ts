@@ -652,6 +652,29 @@ export class StatecraftClient {
   }
 
   /**
+   * @internal A live query saw `key` at `versions` (undefined value = deleted): keep it as the doc's
+   * server state and in the cache, so the query's rows show after a reload while offline. A doc
+   * with its own subscription or pending writes is left alone: its own stream is authoritative.
+   */
+  learnFromQuery(key: Key, value: Value | undefined, versions: Versions): void {
+    const d = this.docFor(key, false)
+    if (d.live || d.pending.length > 0) return
+    const source = Object.keys(versions)[0]
+    if (source === undefined) return
+    const have = d.versions?.[source]
+    const got = versions[source] as number
+    if (have !== undefined && have >= got) return
+    d.server = value
+    d.versions = versions
+    d.fromCache = false
+    d.recompute()
+    if (this.cache !== undefined) {
+      this.dirtyDocs.add(key)
+      this.scheduleFlush()
+    }
+  }
+
+  /**
    * A local write: applies at once (subscribers see it, pending), then waits in the outbox. Resolves
    * with the versions the server applied it at; rejects (rolled back) when the server refuses it.
    */

@@ -16,6 +16,7 @@ export interface ClientCore {
   addQuery(q: QueryHandle): void
   removeQuery(q: QueryHandle): void
   readonly docs: Map<Key, DocState>
+  learnFromQuery(key: Key, value: Value | undefined, versions: Versions): void
   statusListen(fn: () => void): () => void
   emitStatus(): void
 }
@@ -221,6 +222,16 @@ export class QueryHandle {
       try {
         for await (const u of sub) {
           applyUpdate(this.view, u)
+          // Rows the server sent become the docs' known state (and are cached): keys in a replace,
+          // keys a txn touched (deleted ones too), keys entering a window. Keys that only left a
+          // window are not deleted, so they are left as they were.
+          const seen = new Set<Key>([...(u.replace?.keys() ?? []), ...(u.enter?.keys() ?? [])])
+          for (const r of u.txns) for (const k of r.txn.keys()) seen.add(k)
+          // A replace is the whole result set: a matching doc it lacks is gone (unless a limit cut it).
+          if (u.replace !== undefined && !(this.query.kind === 'range' && this.query.limit !== undefined)) {
+            for (const k of this.client.docs.keys()) if (!u.replace.has(k) && matchesKey(this.query, k)) seen.add(k)
+          }
+          for (const k of seen) this.client.learnFromQuery(k, this.view.get(k), u.versions)
           const was = this.caughtUp
           if (u.caughtUp) this.caughtUp = true
           // The client's status (and whenSynced) depends on queries catching up; it also re-emits the rows.
