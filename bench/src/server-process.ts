@@ -30,9 +30,13 @@ async function listen(http: HttpServer): Promise<number> {
   return addr.port
 }
 
+/** Statecraft's LevelDB dir, removed on exit whatever happens. */
+let tempDir: string | undefined
+
 async function start(): Promise<{ url: string; read: Read; close: () => Promise<void> }> {
   if (kind === 'statecraft') {
     const dir = mkdtempSync(join(tmpdir(), 'statecraft-bench-'))
+    tempDir = dir
     // BENCH_STATECRAFT_STORE=memory: a diagnostic run on the memory store (no disk in the path).
     const level = process.env.BENCH_STATECRAFT_STORE === 'memory' ? undefined : levelStore(dir)
     await level?.ready()
@@ -42,9 +46,12 @@ async function start(): Promise<{ url: string; read: Read; close: () => Promise<
       url: server.url,
       read: async key => (await store.fetch(keys(key))).results.get(key),
       close: async () => {
-        await server.close()
-        await store.close()
-        rmSync(dir, { recursive: true, force: true })
+        try {
+          await server.close()
+          await store.close()
+        } finally {
+          rmSync(dir, { recursive: true, force: true })
+        }
       },
     }
   }
@@ -123,6 +130,11 @@ process.on('message', (m: Request) => {
   )
 })
 process.send?.({ url: server.url })
+// The parent is done, or gone: close (removing the temp dir), and exit even if closing hangs.
 process.on('disconnect', () => {
+  setTimeout(() => process.exit(0), 3000).unref()
+  process.on('exit', () => {
+    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true })
+  })
   void server.close().finally(() => process.exit(0))
 })
