@@ -230,7 +230,7 @@ class MemoryStore implements Store, CommitSource {
     // The highest seqsPerClient seqs are remembered. Seqs usually arrive ascending: an append.
     const last = c.order[c.order.length - 1]
     if (last === undefined || seq > last) c.order.push(seq)
-    else c.order.splice(lowerBoundNum(c.order, seq, c.head), 0, seq)
+    else c.order.splice(lowerBound(c.order, seq, c.head), 0, seq)
     while (c.applied.size > this.seqsPerClient) {
       const oldest = c.order[c.head++] as number
       c.applied.delete(oldest)
@@ -307,16 +307,6 @@ class MemoryStore implements Store, CommitSource {
     this.closed = true
     this.fanout.endAll()
   }
-}
-
-function lowerBoundNum(arr: readonly number[], x: number, lo: number): number {
-  let hi = arr.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if ((arr[mid] as number) < x) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }
 
 function freezeOp(op: Op): void {

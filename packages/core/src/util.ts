@@ -19,13 +19,12 @@ export function cloneJson<T extends Json>(v: T): T {
   return out as T
 }
 
-/** Index of the first element of a sorted array that is >= k. */
-export function lowerBound(arr: readonly string[], k: string): number {
-  let lo = 0
+/** Index of the first element of a sorted array (searched from `lo`) that is >= k. */
+export function lowerBound<T extends string | number>(arr: readonly T[], k: T, lo = 0): number {
   let hi = arr.length
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if ((arr[mid] as string) < k) lo = mid + 1
+    if ((arr[mid] as T) < k) lo = mid + 1
     else hi = mid
   }
   return lo
