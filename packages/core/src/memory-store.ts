@@ -144,11 +144,15 @@ class MemoryStore implements Store, CommitSource {
 
   /** The results as of version `at`: today's values with the undo ops of later txns applied. */
   private fetchPast(q: Query, at: number): FetchResult {
+    // Undo only the keys the query can return: other keys' history is not needed (as in the LevelDB store).
+    const matches = keyMatcher(q)
     const past = new Map<Key, Value | undefined>()
     for (let i = this.log.length - 1; i >= this.logHead; i--) {
       const e = this.log[i] as LogEntry
       if (e.version <= at) break
-      for (const [k, op] of e.undo) past.set(k, applyOp(past.has(k) ? past.get(k) : this.docs.get(k), op, k))
+      for (const [k, op] of e.undo) {
+        if (matches(k)) past.set(k, applyOp(past.has(k) ? past.get(k) : this.docs.get(k), op, k))
+      }
     }
     const valueAt = (k: Key): Value | undefined => (past.has(k) ? past.get(k) : this.docs.get(k))
     const results = new Map<Key, Value>()
@@ -160,9 +164,8 @@ class MemoryStore implements Store, CommitSource {
       return { results, versions: this.versions(at) }
     }
     const rq = q as RangeQuery
-    const matches = keyMatcher(rq)
     const candidates = new Set(this.rangeKeys({ ...rq, reverse: false, kind: 'range' }))
-    for (const k of past.keys()) if (matches(k)) candidates.add(k)
+    for (const k of past.keys()) candidates.add(k)
     let ks = [...candidates].filter(k => valueAt(k) !== undefined).sort()
     if (rq.reverse === true) ks.reverse()
     const limit = rq.limit ?? Infinity
