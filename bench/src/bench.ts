@@ -12,12 +12,17 @@
 //  7. Large document: 1-character edits/s on a 1 MB text through the full stack.
 //
 // Each figure is the median of BENCH_RUNS runs (default 3; BENCH_SHORT_RUNS, default 5, for the
-// short traces, fan-out and many subscriptions), runs of the systems interleaved.
+// short traces, fan-out and many subscriptions), runs of the systems interleaved (run i of every
+// system back to back, the order alternating), a gc before each run. Each ratio is the median of
+// the per-run ratios (Statecraft run i / other run i), not the ratio of the medians: a pair of runs
+// shares the machine's load of that moment. The bench process and the servers are pinned to
+// different cores when `taskset` is there (servers.ts). A targets block at the end lists every
+// target of issues 9 and 10 with the measured value and whether it holds.
 // Options (env): those two, BENCH_ONLY=1,3 (sections), BENCH_TRACES=sveltecomponent,… and the
 // per-section ones listed in README.md.
 // Editing traces by Joseph Gentle, from https://github.com/josephg/editing-traces, licensed CC BY 4.0
 // (read from ../shared/traces, not copied here).
-import { writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { openText } from './clients.ts'
@@ -27,9 +32,9 @@ import { largeDocEdits } from './large-doc.ts'
 import { localApply, type LocalSystem } from './local-apply.ts'
 import { manySubscriptions, SUBS, UPDATES } from './many-subs.ts'
 import { heapPerClient } from './memory.ts'
-import type { System } from './protocol.ts'
-import { startServer, type ServerProcess } from './servers.ts'
-import { fmtBytes, fmtInt, fmtMs, fmtRatio, median, turn } from './stats.ts'
+import type { StoreMemoryStats, System } from './protocol.ts'
+import { pinBenchProcess, PINNING, startServer, type ServerProcess } from './servers.ts'
+import { collect, fmtBytes, fmtInt, fmtMs, fmtRatio, median, pairedRatio, turn } from './stats.ts'
 import { hasTrace, loadTrace, SEQUENTIAL, type Trace } from './traces.ts'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
@@ -57,6 +62,7 @@ const out = (s = ''): void => {
   console.log(s)
 }
 const note = (s: string): void => console.error(`  … ${s}`)
+const nRuns = (n: number): string => `${n} run${n === 1 ? '' : 's'}`
 
 /** Runs `f` `runs` times; a failure is recorded, not hidden. */
 async function figure(label: string, runs: number, f: (run: number) => Promise<number>): Promise<Figure> {
@@ -75,17 +81,20 @@ async function figure(label: string, runs: number, f: (run: number) => Promise<n
 }
 
 /**
- * Runs `f(system, run)` `runs` times for each system, interleaved (run 1 of each, then run 2, …)
- * so that drift in the machine's load hits every system alike. A system that fails is recorded
- * with its error and not run again.
+ * Runs `f(system, run)` `runs` times for each system, interleaved (run 1 of each, then run 2, …,
+ * odd runs in the reverse order) so that drift in the machine's load hits every system alike; a
+ * gc in this process before each run. A system that fails is recorded with its error and not run
+ * again.
  */
 async function interleaved<S extends string>(label: string, systems: readonly S[], runs: number | ((s: S) => number), f: (system: S, run: number) => Promise<number>): Promise<Record<S, Figure>> {
   const runsOf = typeof runs === 'number' ? () => runs : runs
   const xs = new Map<S, number[]>(systems.map(s => [s, []]))
   const errors = new Map<S, string>()
   for (let r = 0; r < Math.max(...systems.map(runsOf)); r++) {
-    for (const s of systems) {
+    // Odd runs go in the reverse order, so that a trend in the load over a round favours no system.
+    for (const s of r % 2 === 0 ? systems : [...systems].reverse()) {
       if (errors.has(s) || r >= runsOf(s)) continue
+      collect()
       try {
         const x = await f(s, r)
         xs.get(s)?.push(x)
@@ -106,18 +115,71 @@ async function interleaved<S extends string>(label: string, systems: readonly S[
   return out
 }
 
-/** Every ratio in the table, by name, for results.json (compare.ts diffs two runs by these). */
+/**
+ * Every ratio in the table, by name, for results.json (compare.ts diffs two runs by these): the
+ * median of the per-run ratios. `ratiosOfMedians` keeps the ratio of the two medians beside it.
+ */
 const ratios: Record<string, number> = {}
-function ratio(name: string, a: number, b: number): string {
-  if (Number.isFinite(a) && Number.isFinite(b) && b > 0) ratios[name] = Number((a / b).toFixed(3))
-  return fmtRatio(a, b)
+const ratiosOfMedians: Record<string, number> = {}
+/** Statecraft's figure over another's: the median of the per-run ratios (see the top of the file). */
+function ratioOf(name: string, a: Figure, b: Figure): number {
+  if (a.error !== undefined || b.error !== undefined) return NaN
+  const r = pairedRatio(a.runs, b.runs)
+  if (Number.isFinite(r)) ratios[name] = Number(r.toFixed(3))
+  if (Number.isFinite(a.median) && Number.isFinite(b.median) && b.median > 0) ratiosOfMedians[name] = Number((a.median / b.median).toFixed(3))
+  return r
+}
+const ratio = (name: string, a: Figure, b: Figure): string => fmtRatio(ratioOf(name, a, b))
+
+/** One target of issue 9 or 10: what was measured and whether it holds (undefined: not measured). */
+interface Target {
+  issue: string
+  target: string
+  measured: string
+  holds: boolean | undefined
+}
+const targets: Target[] = []
+const target = (issue: string, what: string, measured: string, holds: boolean | undefined): void => {
+  targets.push({ issue, target: what, measured, holds })
+}
+/** A ratio target: `r` against `bound` (≥ or ≤), NaN = not measured. */
+function ratioTarget(issue: string, what: string, r: number, op: '≥' | '≤', bound: number): void {
+  target(issue, what, Number.isFinite(r) ? fmtRatio(r) : 'not measured', Number.isFinite(r) ? (op === '≥' ? r >= bound : r <= bound) : undefined)
 }
 
 const cell = (f: Figure, fmt: (n: number) => string): string => (f.error !== undefined ? `failed (${f.error.slice(0, 60)})` : fmt(f.median))
 
 // ---- 1. trace replay
 
-async function replayOnce(system: System, server: ServerProcess, trace: Trace, key: string): Promise<number> {
+/** The Statecraft server's memory after a replay, against the text and op log it retains. */
+interface ServerMemory {
+  /** heapUsed after gc, before the replay and after it (the client still connected). */
+  heapBefore: number
+  heapAfter: number
+  growth: number
+  /** The final text as the server holds it: 1 byte a char when every char is ≤ U+00FF (V8 keeps such a string one-byte), else 2 (UTF-16). */
+  textBytes: number
+  oneByte: boolean
+  /** The store's op log growth over the replay (`memoryStats().opLogBytes` after − before); null when the store has no `memoryStats()`. */
+  opLogBytes: number | null
+  statsBefore: StoreMemoryStats | null
+  statsAfter: StoreMemoryStats | null
+}
+
+/** Server memory after each Statecraft replay, by trace. */
+const serverMemory: Record<string, ServerMemory[]> = {}
+/** Replays whose final value the server reported, compared with endContent byte for byte (UTF-8), by trace and system. */
+const byteChecks: Record<string, Record<string, { equal: number; runs: number; bytes: number }>> = {}
+
+const oneByteString = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false
+  return true
+}
+
+async function replayOnce(system: System, server: ServerProcess, trace: Trace, key: string, measured = true): Promise<number> {
+  // The server's gc, which is also the Statecraft server's heap before the replay.
+  const heapBefore = await server.heap()
+  const statsBefore = system === 'statecraft' ? await server.memoryStats() : null
   const s = await openText(system, server.url, key)
   try {
     const start = performance.now()
@@ -128,6 +190,30 @@ async function replayOnce(system: System, server: ServerProcess, trace: Trace, k
     await server.waitFor(key, trace.endContent)
     const ms = performance.now() - start
     if (s.value !== trace.endContent) throw new Error(`the ${system} client's text is not endContent`)
+    if (!measured) return trace.patches / (ms / 1000)
+    // Byte for byte: the value the server holds, read back, against endContent, both as UTF-8.
+    const held = await server.read(key)
+    const expected = Buffer.from(trace.endContent, 'utf8')
+    const equal = typeof held === 'string' && Buffer.from(held, 'utf8').equals(expected)
+    const check = ((byteChecks[trace.name] ??= {})[system] ??= { equal: 0, runs: 0, bytes: expected.length })
+    check.runs++
+    if (equal) check.equal++
+    else throw new Error(`the ${system} server holds ${typeof held === 'string' ? `${held.length} chars` : String(held)} that are not endContent byte for byte`)
+    if (system === 'statecraft') {
+      const heapAfter = await server.heap()
+      const statsAfter = await server.memoryStats()
+      const oneByte = oneByteString(trace.endContent)
+      ;(serverMemory[trace.name] ??= []).push({
+        heapBefore,
+        heapAfter,
+        growth: heapAfter - heapBefore,
+        textBytes: trace.endContent.length * (oneByte ? 1 : 2),
+        oneByte,
+        opLogBytes: statsBefore !== null && statsAfter !== null ? statsAfter.opLogBytes - statsBefore.opLogBytes : null,
+        statsBefore,
+        statsAfter,
+      })
+    }
     return trace.patches / (ms / 1000)
   } finally {
     await s.close()
@@ -142,7 +228,7 @@ async function traceReplay(traces: Trace[]): Promise<void> {
     // Warm-up (not measured): the smallest trace once through each system, so that no system's
     // first measured run pays for its JIT.
     const small = traces.reduce<Trace | undefined>((a, t) => (a === undefined || t.patches < a.patches ? t : a), undefined)
-    if (small !== undefined) for (const s of SYSTEMS) await replayOnce(s, servers.get(s) as ServerProcess, small, 'warm-up').catch(() => {})
+    if (small !== undefined) for (const s of SYSTEMS) await replayOnce(s, servers.get(s) as ServerProcess, small, 'warm-up', false).catch(() => {})
     for (const trace of traces) {
       const figs = await interleaved(`replay ${trace.name}`, SYSTEMS, runsFor(trace), (s, r) => replayOnce(s, servers.get(s) as ServerProcess, trace, `${trace.name}-${r}`))
       section[trace.name] = figs
@@ -150,14 +236,53 @@ async function traceReplay(traces: Trace[]): Promise<void> {
   } finally {
     for (const s of servers.values()) await s.stop()
   }
-  results.traceReplay = section
+  results.traceReplay = { ...section, byteChecks, serverMemory }
   out('### 1. Trace replay through the full stack (edits/s; higher is better)')
   out()
-  out('| trace | Statecraft | ShareDB | Yjs | Statecraft / ShareDB | Statecraft / Yjs |')
-  out('|---|---:|---:|---:|---:|---:|')
+  out(`Full traces: every patch of each file is replayed (${traces.map(t => `${t.name} ${fmtInt(t.patches)} patches in ${fmtInt(t.txns.length)} txns`).join(', ')}); nothing is capped. Each run ends when the server holds \`endContent\`, then the value the server holds is read back and compared with \`endContent\` byte for byte (UTF-8).`)
+  out()
+  out('| trace | Statecraft | ShareDB | Yjs | Statecraft / ShareDB | Statecraft / Yjs | server value = endContent, byte for byte |')
+  out('|---|---:|---:|---:|---:|---:|---|')
   for (const t of traces) {
     const f = section[t.name] as Record<System, Figure>
-    out(`| ${t.name} (${fmtInt(t.patches)} patches, ${f.statecraft.runs.length} runs) | ${cell(f.statecraft, fmtInt)} | ${cell(f.sharedb, fmtInt)} | ${cell(f.yjs, fmtInt)} | ${ratio(`replay ${t.name} / ShareDB`, f.statecraft.median, f.sharedb.median)} | ${ratio(`replay ${t.name} / Yjs`, f.statecraft.median, f.yjs.median)} |`)
+    const vsShareDB = ratioOf(`replay ${t.name} / ShareDB`, f.statecraft, f.sharedb)
+    const vsYjs = ratioOf(`replay ${t.name} / Yjs`, f.statecraft, f.yjs)
+    const checks = byteChecks[t.name] ?? {}
+    const checked = SYSTEMS.map(s => `${s === 'statecraft' ? 'Statecraft' : s === 'sharedb' ? 'ShareDB' : 'Yjs'} ${checks[s]?.equal ?? 0}/${checks[s]?.runs ?? 0}`).join(', ')
+    out(`| ${t.name} (${fmtInt(t.patches)} patches, ${nRuns(f.statecraft.runs.length)}) | ${cell(f.statecraft, fmtInt)} | ${cell(f.sharedb, fmtInt)} | ${cell(f.yjs, fmtInt)} | ${fmtRatio(vsShareDB)} | ${fmtRatio(vsYjs)} | ${checked} |`)
+    ratioTarget('9, 10', `replay ${t.name} ≥ 3× ShareDB`, vsShareDB, '≥', 3)
+    ratioTarget('10', `replay ${t.name} ≥ 3× Yjs`, vsYjs, '≥', 3)
+  }
+  out()
+  const blog = traces.find(t => t.name === 'seph-blog1')
+  if (blog !== undefined) {
+    const c = byteChecks[blog.name]?.statecraft
+    target('10', 'the whole of seph-blog1 replays (Statecraft) to endContent byte for byte', c === undefined ? 'not measured' : `${c.equal} of ${c.runs} runs equal (${fmtInt(c.bytes)} bytes)`, c === undefined || c.runs === 0 ? undefined : c.equal === c.runs)
+  }
+  memoryAfterReplay(traces)
+}
+
+/** The table of the Statecraft server's memory after each replay, and issue 10's target on seph-blog1. */
+function memoryAfterReplay(traces: Trace[]): void {
+  const rows = traces.filter(t => (serverMemory[t.name]?.length ?? 0) > 0)
+  if (rows.length === 0) return
+  out('Statecraft server memory after the replay: heapUsed after gc with the replay done (the client still connected) minus heapUsed after gc just before it, against the final text as the server holds it plus the op log the store retained over the replay (`memoryStats().opLogBytes` after − before). Text size: 1 byte a char when every char is ≤ U+00FF (all three traces are ASCII; V8 keeps such strings one byte a char), else 2 (UTF-16). Median of the runs.')
+  out()
+  out('| trace | heap growth | final text | op log | text + op log | growth / (text + op log) |')
+  out('|---|---:|---:|---:|---:|---:|')
+  for (const t of rows) {
+    const ms = serverMemory[t.name] as ServerMemory[]
+    const growth = median(ms.map(m => m.growth))
+    const text = ms[0]?.textBytes ?? NaN
+    const opLogs = ms.map(m => m.opLogBytes).filter((x): x is number => x !== null)
+    const opLog = opLogs.length === ms.length ? median(opLogs) : NaN
+    const retained = text + opLog
+    const textKind = ms[0]?.oneByte === true ? 'one-byte' : 'UTF-16'
+    out(`| ${t.name} (${nRuns(ms.length)}) | ${fmtBytes(growth)} | ${fmtBytes(text)} (${textKind}) | ${Number.isNaN(opLog) ? 'unknown (the store has no `memoryStats()`)' : fmtBytes(opLog)} | ${Number.isNaN(retained) ? `unknown (text alone ${fmtBytes(text)})` : fmtBytes(retained)} | ${Number.isNaN(retained) ? `unknown (growth / text alone ${fmtRatio(growth / text)})` : fmtRatio(growth / retained)} |`)
+    if (t.name === 'seph-blog1') {
+      const measured = Number.isNaN(retained) ? `heap growth ${fmtBytes(growth)}; op log unknown (the store has no \`memoryStats()\`), text alone ${fmtBytes(text)} (${fmtRatio(growth / text)})` : `heap growth ${fmtBytes(growth)} = ${fmtRatio(growth / retained)} (text ${fmtBytes(text)} + op log ${fmtBytes(opLog)})`
+      target('10', "server memory after seph-blog1 ≤ 2× (final text + retained op log)", measured, Number.isNaN(retained) ? undefined : growth <= 2 * retained)
+    }
   }
   out()
 }
@@ -183,7 +308,11 @@ async function localApplySection(traces: Trace[]): Promise<void> {
     const f = section[t.name] as Record<LocalSystem, Figure>
     const runs = f.statecraft.runs.length
     const base = f['ot-text-unicode'].runs.length
-    out(`| ${t.name} (${runs === base ? `${runs} run${runs === 1 ? '' : 's'}` : `Statecraft ${runs} run${runs === 1 ? '' : 's'}, others ${base}`}) | ${cell(f.statecraft, fmtInt)} | ${cell(f['ot-text-unicode'], fmtInt)} | ${cell(f.yjs, fmtInt)} | ${ratio(`local ${t.name} / raw OT`, f.statecraft.median, f['ot-text-unicode'].median)} | ${ratio(`local ${t.name} / Yjs`, f.statecraft.median, f.yjs.median)} |`)
+    const vsOT = ratioOf(`local ${t.name} / raw OT`, f.statecraft, f['ot-text-unicode'])
+    const vsYjs = ratioOf(`local ${t.name} / Yjs`, f.statecraft, f.yjs)
+    out(`| ${t.name} (${runs === base ? nRuns(runs) : `Statecraft ${nRuns(runs)}, others ${base}`}) | ${cell(f.statecraft, fmtInt)} | ${cell(f['ot-text-unicode'], fmtInt)} | ${cell(f.yjs, fmtInt)} | ${fmtRatio(vsOT)} | ${fmtRatio(vsYjs)} |`)
+    ratioTarget('9', `local apply ${t.name} ≥ 0.5× raw ot-text-unicode`, vsOT, '≥', 0.5)
+    ratioTarget('10', `local apply ${t.name}: \`db.text\` ≥ Yjs \`Y.Text\``, vsYjs, '≥', 1)
   }
   out()
 }
@@ -198,9 +327,10 @@ async function fanoutSection(): Promise<void> {
     for (const n of [1, 10, 100]) {
       const per: Record<string, { p50: number[]; p99: number[]; error?: string }> = { statecraft: { p50: [], p99: [] }, sharedb: { p50: [], p99: [] } }
       for (let r = 0; r < SHORT_RUNS; r++) {
-        for (const s of ['statecraft', 'sharedb'] as const) {
+        for (const s of r % 2 === 0 ? (['statecraft', 'sharedb'] as const) : (['sharedb', 'statecraft'] as const)) {
           const acc = per[s] as { p50: number[]; p99: number[]; error?: string }
           if (acc.error !== undefined) continue
+          collect()
           try {
             const d: Delays = await fanout(s, servers[s].url, n, writes, `fanout-${n}-${r}`)
             acc.p50.push(d.p50)
@@ -233,7 +363,9 @@ async function fanoutSection(): Promise<void> {
   out('|---:|---:|---:|---:|---:|---:|')
   for (const n of [1, 10, 100]) {
     const f = section[n] as Record<'statecraft' | 'sharedb', { p50: Figure; p99: Figure }>
-    out(`| ${n} | ${cell(f.statecraft.p50, fmtMs)} | ${cell(f.sharedb.p50, fmtMs)} | ${ratio(`fan-out ${n} median / ShareDB`, f.statecraft.p50.median, f.sharedb.p50.median)} | ${cell(f.statecraft.p99, fmtMs)} | ${cell(f.sharedb.p99, fmtMs)} |`)
+    const r = ratioOf(`fan-out ${n} median / ShareDB`, f.statecraft.p50, f.sharedb.p50)
+    out(`| ${n} | ${cell(f.statecraft.p50, fmtMs)} | ${cell(f.sharedb.p50, fmtMs)} | ${fmtRatio(r)} | ${cell(f.statecraft.p99, fmtMs)} | ${cell(f.sharedb.p99, fmtMs)} |`)
+    if (n === 100) ratioTarget('9', "fan-out median at 100 subscribers ≤ ShareDB's (Statecraft / ShareDB ≤ 1×)", r, '≤', 1)
   }
   out()
 }
@@ -253,7 +385,7 @@ async function memorySection(): Promise<void> {
   out('| Statecraft | ShareDB | Yjs (y-websocket server) | Statecraft / ShareDB | Statecraft / Yjs |')
   out('|---:|---:|---:|---:|---:|')
   const f = section as Record<System, Figure>
-  out(`| ${cell(f.statecraft, fmtBytes)} | ${cell(f.sharedb, fmtBytes)} | ${cell(f.yjs, fmtBytes)} | ${ratio('memory / ShareDB', f.statecraft.median, f.sharedb.median)} | ${ratio('memory / Yjs', f.statecraft.median, f.yjs.median)} |`)
+  out(`| ${cell(f.statecraft, fmtBytes)} | ${cell(f.sharedb, fmtBytes)} | ${cell(f.yjs, fmtBytes)} | ${ratio('memory / ShareDB', f.statecraft, f.sharedb)} | ${ratio('memory / Yjs', f.statecraft, f.yjs)} |`)
   out()
 }
 
@@ -313,7 +445,7 @@ async function manySubsSection(): Promise<void> {
   out('| Statecraft | ShareDB | Statecraft / ShareDB |')
   out('|---:|---:|---:|')
   const f = section as Record<'statecraft' | 'sharedb', Figure>
-  out(`| ${cell(f.statecraft, fmtMs)} | ${cell(f.sharedb, fmtMs)} | ${ratio('many subscriptions / ShareDB', f.statecraft.median, f.sharedb.median)} |`)
+  out(`| ${cell(f.statecraft, fmtMs)} | ${cell(f.sharedb, fmtMs)} | ${ratio('many subscriptions / ShareDB', f.statecraft, f.sharedb)} |`)
   out()
 }
 
@@ -335,19 +467,54 @@ async function largeDocSection(): Promise<void> {
   out('| Statecraft | ShareDB | Statecraft / ShareDB |')
   out('|---:|---:|---:|')
   const f = section as Record<'statecraft' | 'sharedb', Figure>
-  out(`| ${cell(f.statecraft, fmtInt)} | ${cell(f.sharedb, fmtInt)} | ${ratio('large doc / ShareDB', f.statecraft.median, f.sharedb.median)} |`)
+  out(`| ${cell(f.statecraft, fmtInt)} | ${cell(f.sharedb, fmtInt)} | ${ratio('large doc / ShareDB', f.statecraft, f.sharedb)} |`)
   out()
 }
 
 // ---- main
 
+// BENCH_RESULTS=path: write the results there instead (development runs that keep results.json).
+const file = process.env.BENCH_RESULTS ?? fileURLToPath(new URL('../results.json', import.meta.url))
+const fullRun = only === undefined && process.env.BENCH_TRACES === undefined
+
+/** The ratios of the previous full run (bench/results.json before this run overwrites it). */
+function previousFullRun(): { date: string; ratios: Record<string, number> } | undefined {
+  if (!existsSync(file)) return undefined
+  try {
+    const prev = JSON.parse(readFileSync(file, 'utf8')) as { date?: string; full?: boolean; sectionSeconds?: Record<string, number>; ratios?: Record<string, number> }
+    // Files from before `full` was recorded: a full run timed all seven sections.
+    const full = prev.full ?? Object.keys(prev.sectionSeconds ?? {}).length === 7
+    return full && prev.ratios !== undefined ? { date: prev.date ?? 'unknown', ratios: prev.ratios } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Issue 9's rerun target, against the previous full run: every ratio within ±20%. */
+function reproducibilityTarget(prev: { date: string; ratios: Record<string, number> } | undefined): void {
+  const what = 'reproducible: every ratio within ±20% of the previous full run'
+  if (!fullRun) return target('9', what, 'not judged (not a full run: BENCH_ONLY or BENCH_TRACES set)', undefined)
+  if (prev === undefined) return target('9', what, 'not judged (no previous full run in results.json)', undefined)
+  const moves = Object.entries(ratios).flatMap(([k, v]) => {
+    const p = prev.ratios[k]
+    return p === undefined || p <= 0 ? [] : [{ k, move: v / p - 1 }]
+  })
+  const within = moves.filter(m => Math.abs(m.move) <= 0.2).length
+  const worst = moves.reduce<{ k: string; move: number } | undefined>((a, m) => (a === undefined || Math.abs(m.move) > Math.abs(a.move) ? m : a), undefined)
+  const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(0)}%`
+  target('9', what, `${within} of ${moves.length} ratios within ±20% of the run of ${prev.date.slice(0, 16).replace('T', ' ')} UTC${worst === undefined ? '' : ` (largest move ${pct(worst.move)}: ${worst.k})`}`, moves.length === 0 ? undefined : within === moves.length)
+}
+
 // y-websocket's provider adds a process 'exit' listener per provider (section 4 opens 1,000).
 process.setMaxListeners(0)
+pinBenchProcess()
+const previous = previousFullRun()
 const started = performance.now()
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}`, loadavg: loadavg().map(x => Number(x.toFixed(2))) }
+const pinning = PINNING === undefined ? 'not pinned to cores (no `taskset`, one core, or BENCH_PIN=0)' : `pinned with \`taskset\`: this process (the clients) on core ${PINNING.bench}, the server processes on core ${PINNING.server} (the machine's other processes still share both)`
 out(`## Statecraft vs ShareDB vs Yjs — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`)
 out()
-out(`Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}, load average at start ${machine.loadavg.join(' / ')}. Each figure is the median of ${RUNS} runs unless marked (short traces: ${SHORT_RUNS}). Servers in child processes on 127.0.0.1.`)
+out(`Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}, load average at start ${machine.loadavg.join(' / ')}. Servers in child processes on 127.0.0.1, ${pinning}. Each figure is the median of ${RUNS} runs unless marked (short traces: ${SHORT_RUNS}), runs of the systems interleaved, a gc before each; each ratio is the median of the per-run ratios (Statecraft run i / other run i).`)
 out()
 const traces = wanted(1) || wanted(2) ? traceNames.map(loadTrace) : []
 if (traces.length < SEQUENTIAL.length && (wanted(1) || wanted(2))) out(`(traces missing from ../shared/traces: ${SEQUENTIAL.filter(t => !hasTrace(t)).join(', ') || 'none'})`)
@@ -370,6 +537,17 @@ for (const [n, name, run] of sections) {
 const seconds = (performance.now() - started) / 1000
 const loadEnd = loadavg().map(x => Number(x.toFixed(2)))
 out(`Whole run: ${seconds.toFixed(0)} s (${Object.entries(sectionSeconds).map(([k, v]) => `${k} ${v} s`).join(', ')}); load average at the end ${loadEnd.join(' / ')}.`)
-const file = fileURLToPath(new URL('../results.json', import.meta.url))
-writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: { ...machine, loadavgEnd: loadEnd }, runs: RUNS, seconds: Math.round(seconds), sectionSeconds, ratios, sections: results, table: lines.join('\n') }, null, 2)}\n`)
+out()
+target('9', 'this table end to end in under 10 minutes on 2 cores (the root `pnpm bench` adds the package benches: time it)', `${seconds.toFixed(0)} s on ${machine.cores} cores${fullRun ? '' : ' (not a full run)'}`, fullRun ? seconds < 600 : undefined)
+reproducibilityTarget(previous)
+out('### Targets (issues 9 and 10)')
+out()
+out('| issue | target | measured | holds? |')
+out('|---|---|---|---|')
+for (const t of targets) out(`| ${t.issue} | ${t.target} | ${t.measured} | ${t.holds === undefined ? 'not measured' : t.holds ? 'yes' : '**no**'} |`)
+const held = targets.filter(t => t.holds === true).length
+const missed = targets.filter(t => t.holds === false).length
+out()
+out(`${held} of ${targets.length} targets hold, ${missed} missed, ${targets.length - held - missed} not measured in this run.`)
+writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), full: fullRun, only: only ?? null, machine: { ...machine, loadavgEnd: loadEnd, pinning: PINNING ?? null }, runs: RUNS, shortRuns: SHORT_RUNS, seconds: Math.round(seconds), sectionSeconds, ratios, ratiosOfMedians, targets, sections: results, table: lines.join('\n') }, null, 2)}\n`)
 console.error(`wrote ${file}`)

@@ -32,7 +32,7 @@ async function connectOne(system: System, url: string, key: string): Promise<() 
 
 /** Bytes of server heap per connected client (one subscription each), at `clients` clients. */
 export async function heapPerClient(system: System, clients: number): Promise<{ perClient: number; base: number; loaded: number }> {
-  const server = await startServer(system, { exposeGc: true })
+  const server = await startServer(system)
   const closers: (() => Promise<void>)[] = []
   try {
     const key = 'mem/doc'

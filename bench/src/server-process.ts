@@ -1,7 +1,8 @@
 // One server of the comparison, in its own process (so client and server each get a core), as the
 // package benches do. `tsx server-process.ts statecraft|sharedb|yjs`: it listens on 127.0.0.1 on
-// a free port, sends `{ url }` to the parent over IPC, then answers requests (`wait-for`, `heap`)
-// until the parent disconnects. Statecraft runs on a LevelDB store in a temp dir (removed on exit),
+// a free port, sends `{ url }` to the parent over IPC, then answers requests (`wait-for`, `heap`,
+// `read`, `memory-stats`) until the parent disconnects. It runs with --expose-gc (servers.ts):
+// `heap` is heapUsed after gc. Statecraft runs on a LevelDB store in a temp dir (removed on exit),
 // with room for 4,000 subscriptions on a connection and a 1 MB text in one frame (section 6, 7);
 // ShareDB on its in-memory db with ot-text-unicode registered; Yjs on @y/websocket-server.
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -33,7 +34,15 @@ async function listen(http: HttpServer): Promise<number> {
 /** Statecraft's LevelDB dir, removed on exit whatever happens. */
 let tempDir: string | undefined
 
-async function start(): Promise<{ url: string; read: Read; close: () => Promise<void> }> {
+interface Running {
+  url: string
+  read: Read
+  /** The store's `memoryStats()` when it has one (LevelDB store, Statecraft only), else null. */
+  memoryStats: () => unknown
+  close: () => Promise<void>
+}
+
+async function start(): Promise<Running> {
   if (kind === 'statecraft') {
     const dir = mkdtempSync(join(tmpdir(), 'statecraft-bench-'))
     tempDir = dir
@@ -42,9 +51,11 @@ async function start(): Promise<{ url: string; read: Read; close: () => Promise<
     await level?.ready()
     const store = level ?? memoryStore()
     const server = await createServer({ store, limits: { maxSubscriptions: 10_000, maxFrameBytes: 8 << 20 }, log: () => {} })
+    const withStats = store as { memoryStats?: () => unknown }
     return {
       url: server.url,
       read: async key => (await store.fetch(keys(key))).results.get(key),
+      memoryStats: () => (typeof withStats.memoryStats === 'function' ? withStats.memoryStats() : null),
       close: async () => {
         try {
           await server.close()
@@ -70,6 +81,7 @@ async function start(): Promise<{ url: string; read: Read; close: () => Promise<
         new Promise((resolve, reject) =>
           backend.db.getSnapshot('bench', key, null, null, (err, s) => (err === null || err === undefined ? resolve(s?.data) : reject(err instanceof Error ? err : new Error(JSON.stringify(err))))),
         ),
+      memoryStats: () => null,
       close: async () => {
         for (const c of wss.clients) c.terminate()
         await new Promise(r => wss.close(r))
@@ -85,6 +97,7 @@ async function start(): Promise<{ url: string; read: Read; close: () => Promise<
   return {
     url: `ws://127.0.0.1:${port}`,
     read: async key => yDocs.get(key)?.getText('t').toJSON(),
+    memoryStats: () => null,
     close: async () => {
       for (const c of wss.clients) c.terminate()
       await new Promise(r => wss.close(r))
@@ -122,6 +135,8 @@ process.on('message', (m: Request) => {
   const run = async (): Promise<unknown> => {
     if (m.cmd === 'wait-for') return waitFor(m.key, m.content, m.timeoutMs)
     if (m.cmd === 'heap') return heap()
+    if (m.cmd === 'read') return server.read(m.key)
+    if (m.cmd === 'memory-stats') return server.memoryStats()
     throw new Error(`unknown command ${JSON.stringify(m)}`)
   }
   run().then(

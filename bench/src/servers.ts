@@ -1,15 +1,37 @@
-// Starts a server process (server-process.ts) and talks to it over IPC.
-import { fork, type ChildProcess } from 'node:child_process'
+// Starts a server process (server-process.ts) and talks to it over IPC; pins the bench process and
+// the servers to different cores when it can.
+import { execFileSync, fork, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import type { Reply, Request, System } from './protocol.ts'
+import type { Reply, Request, StoreMemoryStats, System } from './protocol.ts'
+
+const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find(p => existsSync(p))
+/**
+ * Core pinning (util-linux `taskset`): the bench process (clients) on core 0, every server
+ * process on core 1, so that the two never migrate onto each other's core. On by default where
+ * `taskset` exists and there are 2 cores or more; `BENCH_PIN=0` turns it off. Other processes on
+ * the machine still share both cores.
+ */
+export const PINNING: { bench: number; server: number } | undefined = TASKSET !== undefined && cpus().length >= 2 && process.env.BENCH_PIN !== '0' ? { bench: 0, server: 1 } : undefined
+
+/** Pins this process (every thread it has, and so the ones it starts) to the bench core. */
+export function pinBenchProcess(): void {
+  if (PINNING === undefined || TASKSET === undefined) return
+  execFileSync(TASKSET, ['-a', '-p', '-c', String(PINNING.bench), String(process.pid)], { stdio: 'ignore' })
+}
 
 export interface ServerProcess {
   readonly url: string
   readonly child: ChildProcess
   /** Resolves once the server holds exactly `content` at `key` (a text doc). */
   waitFor(key: string, content: string, timeoutMs?: number): Promise<void>
-  /** The server's heap after gc (needs `exposeGc`). */
+  /** The server's heapUsed after gc. */
   heap(): Promise<number>
+  /** The value the server holds at `key` (undefined when none). */
+  read(key: string): Promise<unknown>
+  /** The store's `memoryStats()`, or null when it has none. */
+  memoryStats(): Promise<StoreMemoryStats | null>
   stop(): Promise<void>
 }
 
@@ -19,11 +41,13 @@ process.on('exit', () => {
   for (const c of live) c.kill()
 })
 
-export async function startServer(system: System, opts: { exposeGc?: boolean } = {}): Promise<ServerProcess> {
+export async function startServer(system: System): Promise<ServerProcess> {
   // BENCH_SERVER_PROF=dir: the server processes write CPU profiles there (node --cpu-prof).
   const prof = process.env.BENCH_SERVER_PROF
-  const execArgv = ['--import', 'tsx', ...(opts.exposeGc === true ? ['--expose-gc'] : []), ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`])]
-  const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [system], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const nodeArgs = ['--import', 'tsx', '--expose-gc', ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`])]
+  // Pinned: taskset execs node on the server core; the IPC channel's fd passes through the exec.
+  const pinned = PINNING !== undefined && TASKSET !== undefined ? { execPath: TASKSET, execArgv: ['-c', String(PINNING.server), process.execPath, ...nodeArgs] } : { execArgv: nodeArgs }
+  const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [system], { ...pinned, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   live.add(child)
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
   void exited.then(() => live.delete(child))
@@ -56,6 +80,8 @@ export async function startServer(system: System, opts: { exposeGc?: boolean } =
       await request({ cmd: 'wait-for', key, content, timeoutMs })
     },
     heap: async () => (await request({ cmd: 'heap' })) as number,
+    read: key => request({ cmd: 'read', key }),
+    memoryStats: async () => (await request({ cmd: 'memory-stats' })) as StoreMemoryStats | null,
     stop: async () => {
       if (child.exitCode === null && child.connected) child.disconnect()
       const t = setTimeout(() => child.kill(), 5000)

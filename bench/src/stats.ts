@@ -1,4 +1,6 @@
 // Small numeric helpers: medians of runs, percentiles of samples, formatting.
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 export const median = (xs: number[]): number => percentile(xs, 50)
 
 export function percentile(xs: number[], p: number): number {
@@ -16,5 +18,31 @@ export const sleep = (ms: number): Promise<void> => new Promise(resolve => setTi
 
 export const fmtInt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—')
 export const fmtMs = (n: number): string => (!Number.isFinite(n) ? '—' : n >= 100 ? `${n.toFixed(0)} ms` : n >= 10 ? `${n.toFixed(1)} ms` : `${n.toFixed(2)} ms`)
-export const fmtRatio = (a: number, b: number): string => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '—')
+export const fmtRatio = (r: number): string => (Number.isFinite(r) ? `${r.toFixed(2)}×` : '—')
 export const fmtBytes = (n: number): string => (!Number.isFinite(n) ? '—' : n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} KB`)
+
+/**
+ * The median of the per-run ratios a[i] / b[i] (runs paired by index: run i of both systems ran
+ * back to back, under the same load), over the runs both have. NaN when there is none.
+ */
+export function pairedRatio(a: number[], b: number[]): number {
+  const xs: number[] = []
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i] as number
+    const y = b[i] as number
+    if (Number.isFinite(x) && Number.isFinite(y) && y > 0) xs.push(x / y)
+  }
+  return median(xs)
+}
+
+const gcFn = ((): (() => void) | undefined => {
+  setFlagsFromString('--expose-gc')
+  const f: unknown = runInNewContext('gc')
+  return typeof f === 'function' ? (f as () => void) : undefined
+})()
+
+/** A full gc in this process (between runs, so that no run pays for the garbage of the one before). */
+export function collect(): void {
+  gcFn?.()
+  gcFn?.()
+}
