@@ -2,7 +2,7 @@
 // state is at), its outbox of pending writes, and per-client seq high-water marks. One
 // implementation over any Store used as a key-value store, so the memory, IndexedDB and LevelDB
 // caches behave alike and an outbox change and the doc states it depends on commit in one txn.
-import { isBinary, memoryStore, prefix } from '@statecraft/core'
+import { isBinary, prefix } from '@statecraft/core'
 import type { Json, Key, Op, Store, Txn, Value, Versions } from '@statecraft/core'
 
 /** A doc's server state as cached: its value (undefined = absent) at `versions`. */
@@ -175,8 +175,43 @@ export function storeCache(store: Store, opts: StoreCacheOptions = {}): ClientCa
   }
 }
 
-/** A cache in memory: nothing survives the process, but the client behaves the same. */
-export const memoryCache = (): ClientCache => storeCache(memoryStore({ historyLimit: 1 }), { kind: 'memory', ownStore: true })
+/**
+ * A cache in memory: nothing survives the process, but the client behaves the same. Plain maps:
+ * what the client commits it built itself (frozen server values, its own ops), so it is kept as
+ * given, not validated or copied as a Store would (binary set values excepted: the app owns those).
+ */
+export function memoryCache(): ClientCache {
+  const docs = new Map<Key, CachedDoc>()
+  const entries = new Map<number, CachedEntry>()
+  const seqs = new Map<string, number>()
+  return {
+    kind: 'memory',
+    load() {
+      const list = [...entries.values()].sort((a, b) => a.order - b.order).map(e => ({ ...e, txn: new Map(e.txn) }))
+      return Promise.resolve({ docs: new Map(docs), entries: list, seqs: new Map(seqs) })
+    },
+    commit(w) {
+      for (const [k, d] of w.docs) {
+        if (d === null) docs.delete(k)
+        else docs.set(k, d.value instanceof Uint8Array ? { value: d.value.slice(), versions: d.versions } : d)
+      }
+      for (const [o, e] of w.entries) {
+        if (e === null) entries.delete(o)
+        else {
+          for (const [k, op] of e.txn) if (op.type === 'set' && isBinary(op.value)) e.txn.set(k, { type: 'set', value: op.value.slice() })
+          entries.set(o, e)
+        }
+      }
+      for (const [c, n] of w.seqs) seqs.set(c, n)
+      return Promise.resolve()
+    },
+    clear(keep) {
+      for (const k of docs.keys()) if (!keep(k)) docs.delete(k)
+      return Promise.resolve()
+    },
+    close: () => Promise.resolve(),
+  }
+}
 
 /** True when `x` looks like a Store (rather than a ClientCache). */
 export function isStore(x: unknown): x is Store {

@@ -8,7 +8,7 @@ import type { Encoding } from '@statecraft/protocol'
 import { backoffDelay, type Backoff } from './backoff.ts'
 import { ClientPresence } from './client-presence.ts'
 import { memoryCache, storeCache, isStore, type CachedEntry, type ClientCache, type CacheWrite } from './client-cache.ts'
-import { DocState, type PendingEntry } from './doc-state.ts'
+import { DocState, deferred, settle, type PendingEntry } from './doc-state.ts'
 import { DocHandle, TextHandle, QueryHandle } from './handles.ts'
 import { idbCache } from './idb-cache.ts'
 import { checkRoom, type Presence } from './presence.ts'
@@ -74,6 +74,21 @@ interface Session {
 
 const META_CLIENT = 'c'
 const META_SEQ = 's'
+/** Writes composed into one outbox entry at most: a long offline session becomes several entries. */
+const MAX_ENTRY_WRITES = 512
+/** An entry that cannot be sent yet (offline, or one in flight before it) is persisted within this. */
+const ENTRY_DELAY_MS = 50
+/** A doc's server state is written to the cache at most this long after it changed … */
+const DOC_DELAY_MS = 1000
+/** … or once this many finished entries wait for it (they stay in the cache until then). */
+const MAX_DEFERRED_REMOVALS = 64
+
+/** A timer that does not keep Node alive. */
+function timer(ms: number, fn: () => void): ReturnType<typeof setTimeout> {
+  const t = setTimeout(fn, ms)
+  ;(t as { unref?: () => void }).unref?.()
+  return t
+}
 
 export class StatecraftClient {
   readonly clientId: string
@@ -93,15 +108,21 @@ export class StatecraftClient {
   private readonly dial: Dial
   private readonly log: (m: string) => void
   private synced: Versions = {}
-  private readonly statusListeners = new Set<(s: ClientStatus) => void>()
+  private readonly statusListeners = new Set<() => void>()
   private syncWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = []
   private readonly queries = new Set<QueryHandle>()
-  // cache writing
+  // cache writing (see flushLoop)
+  /** Docs whose server state is newer than their cached snapshot: written lazily. */
   private dirtyDocs = new Set<Key>()
   private dirtyEntries = new Set<PendingEntry>()
   private removedOrders = new Set<number>()
   private seqDirty = false
   private flushing: Promise<void> | undefined
+  /** The dirty docs are to be written by the next flush. */
+  private docsDue = false
+  private docTimer: ReturnType<typeof setTimeout> | undefined
+  private entryTimer: ReturnType<typeof setTimeout> | undefined
+  private deferredRemovals = 0
 
   constructor(private readonly opts: ClientOptions) {
     const target = opts.dial ?? opts.url
@@ -176,8 +197,9 @@ export class StatecraftClient {
     return {
       order: c.order, clientId: c.clientId, seq: c.seq, txn: c.txn,
       // It may have been sent before the reload: never compose into it, and wait for its fate.
+      parts: [], writes: 1,
       sent: true, inflight: false, acked: undefined, maybeIn: undefined, folded: new Set(), stuckAt: c.stuckAt,
-      userRev: 1, persistedRev: 1, waiters: [], settled: false,
+      userRev: 1, persistedRev: 1, deferred: undefined, settled: false,
     }
   }
 
@@ -190,8 +212,33 @@ export class StatecraftClient {
     })
   }
 
+  /** Outbox entries to persist, but not needed at once (they cannot be sent yet): within ENTRY_DELAY_MS. */
+  private flushSoon(): void {
+    if (this.entryTimer !== undefined || this.isClosed) return
+    this.entryTimer = timer(ENTRY_DELAY_MS, () => {
+      this.entryTimer = undefined
+      this.scheduleFlush()
+    })
+  }
+
+  /** The server state of `doc` changed (`foreign`: not by its own ops coming back): cache it lazily. */
+  private docChanged(doc: DocState, foreign: boolean): void {
+    if (foreign) doc.cacheForeign = true
+    this.dirtyDocs.add(doc.key)
+    if (this.deferredRemovals > MAX_DEFERRED_REMOVALS) {
+      this.docsDue = true
+      this.scheduleFlush()
+    } else if (this.docTimer === undefined && !this.isClosed) {
+      this.docTimer = timer(DOC_DELAY_MS, () => {
+        this.docTimer = undefined
+        this.docsDue = true
+        this.scheduleFlush()
+      })
+    }
+  }
+
   private isDirty(): boolean {
-    return this.dirtyDocs.size > 0 || this.dirtyEntries.size > 0 || this.removedOrders.size > 0 || this.seqDirty
+    return this.dirtyEntries.size > 0 || this.removedOrders.size > 0 || this.seqDirty || (this.docsDue && this.dirtyDocs.size > 0)
   }
 
   private async flushLoop(): Promise<void> {
@@ -203,15 +250,40 @@ export class StatecraftClient {
     }
     const cache = this.cache
     if (cache === undefined) return
+    // What is in the cache, per key, is always consistent: a doc's snapshot (value and the versions
+    // it is at, taken together) and the outbox entries on it, whose ops apply to that snapshot in
+    // order. Outbox entries are written promptly (an entry is sent only once durable); snapshots
+    // lazily (DOC_DELAY_MS), except together with entries that would not fit the cached snapshot:
+    //  - the doc's own ops coming back change the server state without changing later entries, and
+    //    a finished entry stays in the cache until a snapshot holding its op is written (same
+    //    commit). After a crash the client holds the older snapshot with that entry still pending
+    //    (sent, fate unknown); the server's stream from the older version brings the op back with
+    //    its {clientId, seq}, which folds the entry (a re-send is answered by the exactly-once
+    //    check), so nothing is lost or applied twice;
+    //  - a remote op or snapshot (`cacheForeign`) transforms the pending entries: those are written
+    //    with a new snapshot in one commit, or not at all (the old pair stays consistent).
     while (this.isDirty()) {
       const w: CacheWrite = { docs: new Map(), entries: new Map(), seqs: new Map() }
-      for (const key of this.dirtyDocs) {
+      const docKeys = new Set<Key>()
+      if (this.docsDue) for (const k of this.dirtyDocs) docKeys.add(k)
+      this.docsDue = false
+      for (const e of this.dirtyEntries) for (const k of e.txn.keys()) if (this.docs.get(k)?.cacheForeign === true) docKeys.add(k)
+      const written: DocState[] = []
+      for (const key of docKeys) {
         const d = this.docs.get(key)
-        if (d?.versions !== undefined) w.docs.set(key, { value: d.server, versions: d.versions })
+        if (d === undefined) continue
+        this.dirtyDocs.delete(key)
+        if (d.versions !== undefined) w.docs.set(key, { value: d.server, versions: d.versions })
+        d.cacheForeign = false
+        for (const o of d.cacheRemovals) this.removedOrders.add(o)
+        this.deferredRemovals -= d.cacheRemovals.length
+        d.cacheRemovals = []
+        written.push(d)
       }
       const revs = new Map<PendingEntry, number>()
       for (const e of this.dirtyEntries) {
         if (e.settled) continue
+        settle(e)
         if (e.order === 0) {
           e.order = this.nextOrder++
           e.seq = this.nextSeq++
@@ -224,7 +296,6 @@ export class StatecraftClient {
       }
       for (const o of this.removedOrders) if (!w.entries.has(o)) w.entries.set(o, null)
       if (this.seqDirty) w.seqs.set(this.clientId, this.nextSeq)
-      this.dirtyDocs.clear()
       this.dirtyEntries.clear()
       this.removedOrders.clear()
       this.seqDirty = false
@@ -233,7 +304,11 @@ export class StatecraftClient {
       } catch (e) {
         // Nothing of this batch is durable: mark it all dirty again and retry shortly.
         this.log(`writing the cache failed: ${e instanceof Error ? e.message : String(e)}`)
-        for (const k of w.docs.keys()) this.dirtyDocs.add(k)
+        for (const d of written) {
+          this.dirtyDocs.add(d.key)
+          d.cacheForeign = true
+        }
+        this.docsDue = written.length > 0 || this.docsDue
         for (const e2 of revs.keys()) this.dirtyEntries.add(e2)
         for (const [o, v] of w.entries) if (v === null) this.removedOrders.add(o)
         this.seqDirty = true
@@ -255,12 +330,13 @@ export class StatecraftClient {
 
   private isPinned(key: Key): boolean {
     const d = this.docs.get(key)
-    return d !== undefined && (d.pending.length > 0 || d.listeners.size > 0)
+    return d !== undefined && (d.pending.length > 0 || d.listeners.size > 0 || d.cacheRemovals.length > 0)
   }
 
   /** Resolves once every local write made so far is durably in the cache (a reload or crash then loses nothing). */
   async whenPersisted(): Promise<void> {
     await this.cacheReady
+    this.docsDue = true
     for (;;) {
       if (this.flushing !== undefined) await this.flushing
       else if (this.isDirty()) this.scheduleFlush()
@@ -270,8 +346,7 @@ export class StatecraftClient {
 
   /** Removes cached docs that have no pending writes (e.g. on logout). The outbox stays. */
   async clearCache(): Promise<void> {
-    await this.cacheReady
-    await this.flushing
+    await this.whenPersisted()
     await this.cache?.clear(k => (this.docs.get(k)?.pending.length ?? 0) > 0)
   }
 
@@ -447,8 +522,7 @@ export class StatecraftClient {
       changed = true
     }
     if (changed) {
-      this.dirtyDocs.add(doc.key)
-      this.scheduleFlush()
+      this.docChanged(doc, false)
       this.pump()
       this.emitStatus()
     }
@@ -465,6 +539,7 @@ export class StatecraftClient {
       // snapshot; their acknowledgement tells (see onAck).
       for (const e of doc.pending) if (e.sent && e.acked === undefined) e.maybeIn = u.versions
       doc.replace(u.replace.get(key), u.versions)
+      doc.cacheForeign = true
       for (const e of doc.pending) this.dirtyEntries.add(e)
       doc.notify(undefined)
     }
@@ -480,6 +555,7 @@ export class StatecraftClient {
         doc.notify(undefined)
       } else {
         const applied = doc.applyRemote(op, rec.versions)
+        doc.cacheForeign = true
         for (const e of doc.pending) this.dirtyEntries.add(e)
         doc.notify(applied)
       }
@@ -504,23 +580,32 @@ export class StatecraftClient {
   /** The op of `e` on `key` is part of the server state now. */
   private folded(e: PendingEntry, key: Key, versions: Versions): void {
     e.folded.add(key)
-    if ([...e.txn.keys()].every(k => e.folded.has(k))) this.finish(e, versions)
+    for (const k of e.txn.keys()) if (!e.folded.has(k)) return
+    this.finish(e, versions)
   }
 
   /** An entry is done (applied, or failed): resolve or reject its writes, drop it from the outbox. */
   private finish(e: PendingEntry, versions: Versions | undefined, err?: unknown): void {
     if (e.settled) return
     e.settled = true
-    const i = this.entries.indexOf(e)
+    const i = this.entries[0] === e ? 0 : this.entries.indexOf(e)
     if (i >= 0) this.entries.splice(i, 1)
-    if (e.order !== 0) this.removedOrders.add(e.order)
     this.dirtyEntries.delete(e)
-    for (const w of e.waiters) {
-      if (err !== undefined) w.reject(err)
-      else w.resolve(e.acked ?? versions ?? {})
+    if (err !== undefined) e.deferred?.reject(err)
+    else e.deferred?.resolve(e.acked ?? versions ?? {})
+    if (e.order === 0) return
+    // A failed entry's op is in no server state: it goes now (with the entries transformed over its
+    // undo). A finished one's op is in the server state: it goes with the next snapshot of its doc
+    // (entries are single-key: `write` makes them so).
+    const doc = err === undefined ? this.docs.get(e.txn.keys().next().value as Key) : undefined
+    if (doc === undefined) {
+      this.removedOrders.add(e.order)
+      this.scheduleFlush()
+      return
     }
-    e.waiters = []
-    this.scheduleFlush()
+    doc.cacheRemovals.push(e.order)
+    this.deferredRemovals++
+    this.docChanged(doc, false)
   }
 
   // ---- outgoing
@@ -530,20 +615,32 @@ export class StatecraftClient {
     const s = this.session
     if (s === undefined || !s.alive) return
     const busy = new Set<Key>()
+    let unpersisted = false
     for (const e of this.entries) {
-      const ks = [...e.txn.keys()].filter(k => !e.folded.has(k))
-      const blocked = ks.some(k => busy.has(k))
-      for (const k of ks) busy.add(k)
-      if (blocked || e.inflight || e.acked !== undefined || e.settled) continue
-      if (e.persistedRev < e.userRev || e.order === 0) continue
-      if (ks.some(k => this.docs.get(k)?.resync === true)) continue
-      this.send(s, e, ks)
+      if (e.settled) continue
+      let blocked = false
+      let resync = false
+      for (const k of e.txn.keys()) {
+        if (e.folded.has(k)) continue
+        if (busy.has(k)) blocked = true
+        else busy.add(k)
+        if (this.docs.get(k)?.resync === true) resync = true
+      }
+      if (blocked || e.inflight || e.acked !== undefined || resync) continue
+      if (e.persistedRev < e.userRev || e.order === 0) {
+        unpersisted = true
+        continue
+      }
+      this.send(s, e, [...e.txn.keys()].filter(k => !e.folded.has(k)))
     }
+    // An entry could go but is not durable yet: persist it now.
+    if (unpersisted) this.scheduleFlush()
   }
 
   private send(s: Session, e: PendingEntry, ks: Key[]): void {
     e.inflight = true
     e.sent = true
+    settle(e)
     const txn = new Map<Key, Op>(ks.map(k => [k, e.txn.get(k) as Op]))
     const o: MutateOptions = { clientId: e.clientId, seq: e.seq, meta: { [META_CLIENT]: e.clientId, [META_SEQ]: e.seq } }
     const doc = ks.length === 1 ? this.docs.get(ks[0] as Key) : undefined
@@ -579,9 +676,7 @@ export class StatecraftClient {
       }
     }
     e.maybeIn = undefined
-    const ws = e.waiters
-    e.waiters = []
-    for (const w of ws) w.resolve(v)
+    e.deferred?.resolve(v)
     for (const k of e.txn.keys()) {
       const doc = this.docs.get(k)
       if (doc !== undefined) this.processInbox(doc)
@@ -668,10 +763,7 @@ export class StatecraftClient {
     d.versions = versions
     d.fromCache = false
     d.recompute()
-    if (this.cache !== undefined) {
-      this.dirtyDocs.add(key)
-      this.scheduleFlush()
-    }
+    if (this.cache !== undefined) this.docChanged(d, true)
   }
 
   /**
@@ -680,39 +772,52 @@ export class StatecraftClient {
    */
   write(key: Key, op: Op): Promise<Versions> {
     if (this.isClosed) return Promise.reject(new StatecraftError('closed', 'the client is closed'))
-    const doc = this.docFor(key)
+    let doc = this.docs.get(key)
+    if (doc === undefined || !doc.live) doc = this.docFor(key)
     try {
       doc.applyLocal(op)
     } catch (e) {
       return Promise.reject(e)
     }
-    const p = new Promise<Versions>((resolve, reject) => {
-      const last = doc.pending[doc.pending.length - 1]
-      if (this.opts.compose !== false && last !== undefined && !last.sent && !last.inflight && last.txn.size === 1 && last.stuckAt === undefined) {
-        const c = composeOps(last.txn.get(key) as Op, op)
-        if (c !== undefined) {
-          last.txn.set(key, c)
-          last.userRev++
-          last.waiters.push({ resolve, reject })
-          this.dirtyEntries.add(last)
-          return
-        }
-      }
-      const e: PendingEntry = {
-        order: 0, clientId: this.clientId, seq: 0, txn: new Map([[key, op]]),
+    const last = doc.pending[doc.pending.length - 1]
+    let e = last !== undefined && this.composeInto(last, key, op) ? last : undefined
+    if (e === undefined) {
+      e = {
+        order: 0, clientId: this.clientId, seq: 0, txn: new Map([[key, op]]), parts: [], writes: 1,
         sent: false, inflight: false, acked: undefined, maybeIn: undefined, folded: new Set(), stuckAt: undefined,
-        userRev: 1, persistedRev: 0, waiters: [{ resolve, reject }], settled: false,
+        userRev: 1, persistedRev: 0, deferred: undefined, settled: false,
       }
       this.entries.push(e)
       doc.pending.push(e)
-      this.dirtyEntries.add(e)
-    })
-    // The caller may not wait for it; failures also reach onError / the log.
-    p.catch(() => {})
-    this.scheduleFlush()
+    }
+    this.dirtyEntries.add(e)
+    // Persisted at once when it can be sent at once; else soon (the ack of the one ahead sends it).
+    if (doc.pending[0] === e && this.session?.alive === true) this.scheduleFlush()
+    else this.flushSoon()
     doc.notify(op)
-    this.emitStatus()
-    return p
+    if (e !== last) this.emitStatus()
+    // Every write composed into one entry shares its promise: they are acknowledged together.
+    return (e.deferred ??= deferred()).promise
+  }
+
+  /** Adds `op` to `e` when `e` is unsent and may take it (same OT type, or a set/del); false if not. */
+  private composeInto(e: PendingEntry, key: Key, op: Op): boolean {
+    if (this.opts.compose === false || e.sent || e.inflight || e.txn.size !== 1 || e.stuckAt !== undefined || e.writes >= MAX_ENTRY_WRITES) return false
+    const head = e.txn.get(key)
+    if (head === undefined) return false
+    if (op.type === 'set' || op.type === 'del') {
+      e.txn.set(key, op)
+      e.parts = []
+    } else if (head.type === op.type) {
+      e.parts.push(op) // composed lazily (settle)
+    } else if (head.type === 'set' || head.type === 'del') {
+      const c = composeOps(head, op) // a set with the op applied to its value
+      if (c === undefined) return false
+      e.txn.set(key, c)
+    } else return false
+    e.writes++
+    e.userRev++
+    return true
   }
 
   /** The current local value of a key (server state + pending writes). */
@@ -862,7 +967,7 @@ export class StatecraftClient {
 
   /** @internal */
   emitStatus(): void {
-    for (const l of this.statusListeners) l(this.statusNow())
+    for (const l of this.statusListeners) l()
     if (this.syncWaiters.length > 0 && this.isSynced()) {
       const ws = this.syncWaiters
       this.syncWaiters = []
@@ -885,13 +990,18 @@ export class StatecraftClient {
     this.wake?.()
     await this.loop
     await this.cacheReady.catch(() => {})
+    // A clean shutdown writes the docs' snapshots too (after a crash, the older ones do: see flushLoop).
+    if (this.docTimer !== undefined) clearTimeout(this.docTimer)
+    if (this.entryTimer !== undefined) clearTimeout(this.entryTimer)
+    this.docTimer = this.entryTimer = undefined
+    this.docsDue = true
+    if (this.isDirty() && this.cache !== undefined) this.scheduleFlush()
     while (this.flushing !== undefined) await this.flushing
     this.isClosed = true
     for (const r of this.rooms.values()) r.close() // each removes itself: Map iteration allows it
     for (const e of this.entries) {
-      // Durable ones stay in the cache for the next client; their promises end here.
-      for (const w of e.waiters) w.reject(new StatecraftError('closed', 'the client closed before the server acknowledged this write'))
-      e.waiters = []
+      // Durable ones stay in the cache for the next client; their promises end here (an acknowledged one's stays resolved).
+      e.deferred?.reject(new StatecraftError('closed', 'the client closed before the server acknowledged this write'))
     }
     for (const w of this.syncWaiters) w.reject(new StatecraftError('closed', 'the client is closed'))
     this.syncWaiters = []

@@ -2,7 +2,7 @@
 // pending writes on it in order, and the local value = server state + pending ops. Remote ops
 // transform the pending ops (and pending ops transform the remote op) with the server's sides;
 // the client's own ops are recognised in the stream by their {clientId, seq} and folded in.
-import { applyOp, isOTOp, transformOp, undoOp, valuesEqual } from '@statecraft/core'
+import { applyOp, composeOps, isOTOp, transformOp, undoOp, valuesEqual } from '@statecraft/core'
 import type { Json, Key, Op, Update, Value, Versions } from '@statecraft/core'
 import { jsonDiffOp } from './json-diff.ts'
 import { textDiffOp } from './text-diff.ts'
@@ -14,8 +14,19 @@ export interface PendingEntry {
   clientId: string
   /** Assigned with `order`. */
   seq: number
-  /** The ops, transformed as remote ops arrive. */
+  /**
+   * The ops, transformed as remote ops arrive. Read an entry's op through `settle` (or
+   * `DocState.opOf`): writes composed into it may still wait in `parts`.
+   */
   txn: Map<Key, Op>
+  /**
+   * Writes made after the op in `txn` (a single-key entry, all of that op's OT type), not yet
+   * composed into it: composing per keystroke walks an op that grows with the entry, so they are
+   * composed when the op is needed (persisting, sending, transforming), in a balanced tree.
+   */
+  parts: Op[]
+  /** Writes in this entry (its size cap: a long offline session becomes several entries). */
+  writes: number
   /** Sent at least once: the server may have applied it, so its ops may no longer be composed into. */
   sent: boolean
   inflight: boolean
@@ -33,8 +44,56 @@ export interface PendingEntry {
   /** Bumped by each user change (creation, compose); a write is sent only once that change is durable. */
   userRev: number
   persistedRev: number
-  waiters: { resolve: (v: Versions) => void; reject: (e: unknown) => void }[]
+  /** The one promise every write in this entry returned (none for entries restored from the cache). */
+  deferred: Deferred | undefined
   settled: boolean
+}
+
+export interface Deferred {
+  promise: Promise<Versions>
+  resolve: (v: Versions) => void
+  reject: (e: unknown) => void
+}
+
+export function deferred(): Deferred {
+  let resolve!: (v: Versions) => void
+  let reject!: (e: unknown) => void
+  const promise = new Promise<Versions>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  // The caller may not wait for it; failures also reach onError / the log.
+  promise.catch(() => {})
+  return { promise, resolve, reject }
+}
+
+/** Composes ops (each applying after the previous) as a balanced tree: O(n log n) in their sizes, not O(n²). */
+export function composeAll(ops: Op[]): Op {
+  let level = ops
+  while (level.length > 1) {
+    const next: Op[] = []
+    for (let i = 0; i < level.length; i += 2) {
+      const a = level[i] as Op
+      const b = level[i + 1]
+      next.push(b === undefined ? a : (composeOps(a, b) ?? fail()))
+    }
+    level = next
+  }
+  return level[0] as Op
+}
+
+function fail(): never {
+  throw new Error('statecraft client: parts of one outbox entry did not compose (a bug)')
+}
+
+/** Composes the writes waiting in `e.parts` into its op. */
+export function settle(e: PendingEntry): void {
+  if (e.parts.length === 0) return
+  for (const [key, head] of e.txn) {
+    e.txn.set(key, composeAll([head, ...e.parts]))
+    break
+  }
+  e.parts = []
 }
 
 export interface DocSnapshot<T = Value> {
@@ -80,6 +139,14 @@ export class DocState {
   /** The subscription must restart without fromVersion (a write came back version-too-old). */
   resync = false
   readonly listeners = new Set<DocListener>()
+  /**
+   * The cache (see the client's flushLoop): the server state changed since the cached snapshot by
+   * something other than this client's own ops (a remote op, a snapshot, a query's row), so an
+   * outbox entry made now is only valid together with a new snapshot of the doc.
+   */
+  cacheForeign = false
+  /** Orders of finished entries whose ops are in the server state but maybe not in the cached snapshot. */
+  cacheRemovals: number[] = []
   /** local = server + every pending op, none skipped: remote ops can be applied to it incrementally. */
   private clean = true
 
@@ -94,6 +161,7 @@ export class DocState {
   }
 
   opOf(e: PendingEntry): Op {
+    if (e.parts.length > 0) settle(e)
     return e.txn.get(this.key) as Op
   }
 
@@ -192,7 +260,7 @@ export class DocState {
     this.versions = versions
     if (i >= 0) this.pending.splice(i, 1)
     // Normally the server applied exactly our transformed op, at the head: the local value stands.
-    if (i !== 0 || mine === undefined || !this.clean || JSON.stringify(mine) !== JSON.stringify(op)) this.recompute()
+    if (i !== 0 || mine === undefined || !this.clean || !opsEqual(mine, op)) this.recompute()
   }
 
   /**
@@ -248,6 +316,11 @@ export class DocState {
     }
     this.recompute()
   }
+}
+
+/** Structural equality of two ops (no string building: ops of a big batch are compared often). */
+export function opsEqual(a: Op, b: Op): boolean {
+  return a === b || (a.type === b.type && valuesEqual(a as unknown as Value, b as unknown as Value))
 }
 
 /**
