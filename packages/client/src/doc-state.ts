@@ -2,7 +2,9 @@
 // pending writes on it in order, and the local value = server state + pending ops. Remote ops
 // transform the pending ops (and pending ops transform the remote op) with the server's sides;
 // the client's own ops are recognised in the stream by their {clientId, seq} and folded in.
-import { applyOp, composeOps, isOTOp, transformOp, undoOp, valuesEqual } from '@statecraft/core'
+// A text doc's server state and local value are each a TextRope edited in place (an edit costs
+// O(log n + k), not a copy of the text); a string is made only when asked for (`server`, `local`).
+import { StatecraftError, TextRope, applyOp, composeOps, isOTOp, transformOp, undoOp, valuesEqual } from '@statecraft/core'
 import type { Json, Key, Op, Update, Value, Versions } from '@statecraft/core'
 import { jsonDiffOp } from './json-diff.ts'
 import { textDiffOp } from './text-diff.ts'
@@ -119,17 +121,42 @@ function tryTransform(op: Op, other: Op, side: 'left' | 'right'): Op | undefined
   }
 }
 
+/** A value as a DocState holds it: text docs as ropes. */
+type Held = Value | TextRope | undefined
+
+const valueOf = (h: Held): Value | undefined => (h instanceof TextRope ? h.toString() : h)
+
+/** A copy that may be edited in place without changing `h` (ropes share their leaves until edited). */
+const copyOf = (h: Held): Held => (h instanceof TextRope ? h.clone() : h)
+
+/**
+ * `op` applied to `h`. A text op edits a rope in place (a string or nothing becomes one first) and
+ * changes nothing when it does not fit (`invalid`), as applyOp would; other ops go to applyOp.
+ */
+function applyHeld(h: Held, op: Op, key: Key): Held {
+  if (op.type === 'text' && (h === undefined || typeof h === 'string' || h instanceof TextRope)) {
+    const r = h instanceof TextRope ? h : new TextRope(h)
+    try {
+      r.apply(op.op)
+    } catch (e) {
+      throw e instanceof StatecraftError ? new StatecraftError(e.code, `${key}: ${e.message}`) : e
+    }
+    return r
+  }
+  return applyOp(valueOf(h), op, key)
+}
+
 /** What happened to a remote op as it went through the pending ops: its form on the local value, or 'recompute'. */
 type Chain = { kind: 'op'; op: Op } | { kind: 'noop' } | { kind: 'broken' }
 
 export class DocState {
-  server: Value | undefined = undefined
+  private serverHeld: Held = undefined
+  private localHeld: Held = undefined
   /** The versions the server state is at; undefined until the doc is known (never read: writes are blind). */
   versions: Versions | undefined = undefined
   fromCache = false
   /** Entries with an op on this key that is not yet in the server state, in send order. */
   pending: PendingEntry[] = []
-  local: Value | undefined = undefined
   /** Updates waiting (a snapshot waits while a sent write's fate is unknown). */
   inbox: Update[] = []
   /** Subscribed whenever online (opened by the app, written, or holding pending writes from the cache). */
@@ -156,8 +183,28 @@ export class DocState {
     return this.versions !== undefined
   }
 
+  /** The server state (the value at `versions`). */
+  get server(): Value | undefined {
+    return valueOf(this.serverHeld)
+  }
+
+  set server(v: Value | undefined) {
+    this.serverHeld = v
+  }
+
+  /** The local value: server state + pending writes. */
+  get local(): Value | undefined {
+    return valueOf(this.localHeld)
+  }
+
+  /** The local value's length in code points when it is a text (0 otherwise), without building it. */
+  get textLength(): number {
+    const h = this.localHeld
+    return h instanceof TextRope ? h.length : typeof h === 'string' ? new TextRope(h).length : 0
+  }
+
   snapshot<T = Value>(): DocSnapshot<T> {
-    return { value: this.local as T | undefined, exists: this.local !== undefined, pending: this.pending.length > 0, fromCache: this.fromCache }
+    return { value: this.local as T | undefined, exists: this.localHeld !== undefined, pending: this.pending.length > 0, fromCache: this.fromCache }
   }
 
   opOf(e: PendingEntry): Op {
@@ -171,23 +218,23 @@ export class DocState {
 
   /** Local value = server state + every pending op (ops that no longer fit are skipped: they will fail at the server). */
   recompute(): void {
-    let v = this.server
+    let v = copyOf(this.serverHeld)
     let clean = true
     for (const e of this.pending) {
       try {
-        v = applyOp(v, this.opOf(e), this.key)
+        v = applyHeld(v, this.opOf(e), this.key)
       } catch {
         // A stuck op that no longer applies: the server will refuse it too, and it is then dropped.
         clean = false
       }
     }
-    this.local = v
+    this.localHeld = v
     this.clean = clean
   }
 
   /** Applies a local op to the local value (throws `invalid` when it does not fit). */
   applyLocal(op: Op): void {
-    this.local = applyOp(this.local, op, this.key)
+    this.localHeld = applyHeld(this.localHeld, op, this.key)
   }
 
   /** After a pending op was removed without a matching server op: rebuild the local value. */
@@ -198,12 +245,12 @@ export class DocState {
   /** A remote op, committed at `versions`: into the server state, through the pending ops, onto the local value. */
   applyRemote(op: Op, versions: Versions): Op | undefined {
     const before = this.versions
-    this.server = applyOp(this.server, op, this.key)
+    this.serverHeld = applyHeld(this.serverHeld, op, this.key)
     this.versions = versions
     const chain = this.transformPending(op, before)
     if (chain.kind === 'op' && this.clean) {
       try {
-        this.local = applyOp(this.local, chain.op, this.key)
+        this.localHeld = applyHeld(this.localHeld, chain.op, this.key)
         return chain.op
       } catch {
         this.recompute()
@@ -256,7 +303,7 @@ export class DocState {
   fold(e: PendingEntry, op: Op, versions: Versions): void {
     const i = this.pending.indexOf(e)
     const mine = i >= 0 ? this.opOf(e) : undefined
-    this.server = applyOp(this.server, op, this.key)
+    this.serverHeld = applyHeld(this.serverHeld, op, this.key)
     this.versions = versions
     if (i >= 0) this.pending.splice(i, 1)
     // Normally the server applied exactly our transformed op, at the head: the local value stands.
@@ -268,9 +315,9 @@ export class DocState {
    * was passed): pending ops are rebased over the difference from the old server state to it.
    */
   replace(value: Value | undefined, versions: Versions): void {
-    const old = this.server
+    const old = valueOf(this.serverHeld)
     const oldVersions = this.versions
-    this.server = value
+    this.serverHeld = value
     this.versions = versions
     const d = diffOp(old, value, this.pending.map(e => this.opOf(e)))
     if (d !== undefined) this.transformPending(d, oldVersions)
@@ -285,10 +332,10 @@ export class DocState {
   drop(e: PendingEntry): void {
     const i = this.pending.indexOf(e)
     if (i < 0) return
-    let before = this.server
+    let before = copyOf(this.serverHeld)
     for (let j = 0; j < i; j++) {
       try {
-        before = applyOp(before, this.opOf(this.pending[j] as PendingEntry), this.key)
+        before = applyHeld(before, this.opOf(this.pending[j] as PendingEntry), this.key)
       } catch {
         // skipped, as in recompute
       }
@@ -297,8 +344,12 @@ export class DocState {
     this.pending.splice(i, 1)
     let undo: Op | undefined
     try {
-      applyOp(before, op, this.key)
-      undo = undoOp(before, op)
+      if (before instanceof TextRope && op.type === 'text') undo = { type: 'text', op: before.invert(op.op) }
+      else {
+        const b = valueOf(before)
+        applyOp(b, op, this.key)
+        undo = undoOp(b, op)
+      }
     } catch {
       undo = undefined
     }

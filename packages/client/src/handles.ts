@@ -6,7 +6,6 @@ import { insertOp, removeOp, replaceOp, type Doc, type JSONOp, type Path } from 
 import { type as textType, insert as textInsert, remove as textRemove } from 'ot-text-unicode'
 import type { DocSnapshot, DocState } from './doc-state.ts'
 import type { Remote } from './remote-store.ts'
-import { codePoints } from './text-diff.ts'
 
 /** What the handles need of the client (kept narrow so the files do not import each other in a cycle). */
 export interface ClientCore {
@@ -146,10 +145,7 @@ export class TextHandle {
     const state = this.state
     const l = (op: Op | undefined): void => {
       if (op !== undefined && op.type === 'text') p = textType.transformPosition(p, op.op)
-      else {
-        const len = codePoints(typeof state.local === 'string' ? state.local : '')
-        p = Math.min(p, len)
-      }
+      else p = Math.min(p, state.textLength)
     }
     state.listeners.add(l)
     return {
