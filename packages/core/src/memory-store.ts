@@ -2,11 +2,11 @@
 // Simple over fast where they pull apart; every other store is checked against the same suite.
 import { StatecraftError, closedError } from './errors.ts'
 import { Fanout, isLimited } from './fanout.ts'
-import { applyOp } from './ot.ts'
+import { applyOp, docValue, readValue } from './ot.ts'
 import { checkSourceQuery, keyMatcher, rangeBounds } from './query.ts'
 import { makeSubscription } from './subscription.ts'
 import { checkMutateOptions, checkTxn, cloneTxn, filterTxn, planTxn, shareTxn, type CommitSource } from './txn.ts'
-import { freezeJson, shareValue } from './values.ts'
+import { freezeJson } from './values.ts'
 import { checkMinVersion, checkVersions, readVersion } from './versions.ts'
 import { cloneJson, lowerBound, randomId } from './util.ts'
 import type {
@@ -48,6 +48,7 @@ class MemoryStore implements Store, CommitSource {
   readonly info: StoreInfo
   readonly uid: string
   version = 0
+  /** Text docs edited by text ops are TextRopes (see core's `docValue`); readers get strings (`readValue`). */
   private readonly docs = new Map<Key, Value>()
   /** Every existing key, sorted. */
   private readonly sorted: Key[] = []
@@ -70,7 +71,7 @@ class MemoryStore implements Store, CommitSource {
       sources: [this.uid],
       capabilities: { queries: ['keys', 'range'], opTypes: ['set', 'del', 'json1', 'text'], mutable: true, history: true },
     }
-    this.fanout = new Fanout({ value: k => this.docs.get(k), window: q => this.windowKeys(q) })
+    this.fanout = new Fanout({ value: k => this.readable(k), window: q => this.windowKeys(q) })
   }
 
   // CommitSource
@@ -85,6 +86,11 @@ class MemoryStore implements Store, CommitSource {
   }
   value(k: Key): Value | undefined {
     return this.docs.get(k)
+  }
+
+  private readable(k: Key): Value | undefined {
+    const v = this.docs.get(k)
+    return v === undefined ? undefined : readValue(v)
   }
 
   private checkOpen(): void {
@@ -117,12 +123,12 @@ class MemoryStore implements Store, CommitSource {
     if (q.kind === 'keys') {
       for (const k of q.keys) {
         const v = this.docs.get(k)
-        if (v !== undefined) results.set(k, shareValue(v))
+        if (v !== undefined) results.set(k, readValue(v))
       }
     } else if (q.kind === 'range') {
       const ks = this.rangeKeys(q)
       const limit = q.limit ?? Infinity
-      for (const k of ks.slice(0, limit)) results.set(k, shareValue(this.docs.get(k) as Value))
+      for (const k of ks.slice(0, limit)) results.set(k, readValue(this.docs.get(k) as Value))
       more = ks.length > limit
     }
     return q.kind === 'range' && q.limit !== undefined ? { results, versions: this.versions(), more } : { results, versions: this.versions() }
@@ -159,7 +165,7 @@ class MemoryStore implements Store, CommitSource {
     if (q.kind === 'keys') {
       for (const k of q.keys) {
         const v = valueAt(k)
-        if (v !== undefined) results.set(k, shareValue(v))
+        if (v !== undefined) results.set(k, readValue(v))
       }
       return { results, versions: this.versions(at) }
     }
@@ -171,7 +177,7 @@ class MemoryStore implements Store, CommitSource {
     const limit = rq.limit ?? Infinity
     const more = ks.length > limit
     ks = ks.slice(0, limit)
-    for (const k of ks) results.set(k, shareValue(valueAt(k) as Value))
+    for (const k of ks) results.set(k, readValue(valueAt(k) as Value))
     return rq.limit === undefined ? { results, versions: this.versions(at) } : { results, versions: this.versions(at), more }
   }
 
@@ -185,6 +191,11 @@ class MemoryStore implements Store, CommitSource {
     const seen = this.seenSeq(o)
     if (seen !== undefined) return this.versions(seen)
 
+    // Text docs become ropes before their first text op (equal content: nothing visible changes if the plan fails).
+    for (const [k, op] of txn) {
+      const v = this.docs.get(k)
+      if (typeof v === 'string' && op.type === 'text') this.docs.set(k, docValue(v, op) as Value)
+    }
     const plan = planTxn(this, cloneTxn(txn), o)
     const version = ++this.version
     for (const [k, v] of plan.values) this.writeKey(k, v, version)

@@ -3,8 +3,9 @@
 import { type as json1Type } from 'ot-json1'
 import { type as textType } from 'ot-text-unicode'
 import { StatecraftError } from './errors.ts'
-import { checkValue, isBinary, ownValue } from './values.ts'
+import { checkValue, isBinary, ownValue, shareValue } from './values.ts'
 import { applyText, invertText } from './text-rope.ts'
+import { TextRope, isTextRope } from './rope.ts'
 import type { Json, Op, OTOp, OTTypeName, Value } from './types.ts'
 
 export interface OTType<Snap, O> {
@@ -63,13 +64,20 @@ registerOTType<Json, OTOp['op']>({
   invertWithDoc: (op, snap) => json1Type.invertWithDoc(op as never, snap as never) as OTOp['op'],
 })
 
-registerOTType<string, OTOp['op']>({
+// A text snapshot is a string or, in a store's memory, a TextRope: a rope is never changed, the
+// result is a copy on write of it (sharing all but the edited part).
+registerOTType<string | TextRope, OTOp['op']>({
   name: 'text',
   create: () => '',
   checkSnapshot(v) {
-    if (v !== undefined && typeof v !== 'string') throw new StatecraftError('invalid', 'a text op edits a string value, not ' + (isBinary(v) ? 'binary' : typeof v))
+    if (v !== undefined && typeof v !== 'string' && !isTextRope(v)) throw new StatecraftError('invalid', 'a text op edits a string value, not ' + (isBinary(v) ? 'binary' : typeof v))
   },
-  apply: (snap, op) => applyText(snap ?? '', op as never),
+  apply(snap, op) {
+    if (!isTextRope(snap)) return applyText(snap ?? '', op as never)
+    const next = snap.clone()
+    next.apply(op as never)
+    return next
+  },
   transform: (a, b, side) => textType.transform(a as never, b as never, side) as OTOp['op'],
   compose: (a, b) => textType.compose(a as never, b as never) as OTOp['op'],
   checkOp(op) {
@@ -77,7 +85,7 @@ registerOTType<string, OTOp['op']>({
     textType.checkOp(op as never)
   },
   isNoop: op => (op as unknown[]).length === 0,
-  invertWithDoc: (op, snap) => invertText(op as never, snap ?? '') as OTOp['op'],
+  invertWithDoc: (op, snap) => (isTextRope(snap) ? snap.invert(op as never) : invertText(op as never, snap ?? '')) as OTOp['op'],
 })
 
 /** Throws `invalid` unless `op` is a well-formed op of a registered type. */
@@ -104,6 +112,9 @@ export function checkOp(op: unknown, where = 'op'): asserts op is Op {
 /**
  * Applies an op to a value (undefined = absent) and returns the new value in the store's own
  * form (frozen JSON, private binary). Throws `invalid` when the op does not fit the value.
+ *
+ * A store may hold a text doc as a TextRope (see `docValue`) and pass it here typed as a Value:
+ * a text op then returns a new TextRope (the given one is not changed), any other op sees its string.
  */
 export function applyOp(value: Value | undefined, op: Op, key = 'key'): Value | undefined {
   switch (op.type) {
@@ -113,10 +124,11 @@ export function applyOp(value: Value | undefined, op: Op, key = 'key'): Value | 
       return undefined
     default: {
       const t: OTType<unknown, unknown> = otTypeFor(op.type)
+      if (op.type !== 'text' && isTextRope(value)) value = value.toString()
       try {
         t.checkSnapshot(value)
         const out = t.apply(value ?? t.create(), op.op) as Value | undefined
-        return out === undefined ? undefined : ownValue(out)
+        return out === undefined ? undefined : isTextRope(out) ? out : ownValue(out)
       } catch (e) {
         throw e instanceof StatecraftError ? new StatecraftError(e.code, `${key}: ${e.message}`) : invalid(`${op.type} op does not apply to ${key}`, e)
       }
@@ -151,6 +163,8 @@ export function composeOps(a: Op, b: Op): Op | undefined {
  * undo by restoring the old value; OT ops by their inverse.
  */
 export function undoOp(before: Value | undefined, op: Op): Op {
+  // A TextRope (a store's text doc) is inverted in place by a text op, otherwise it is its string.
+  if (isTextRope(before) && op.type !== 'text') before = before.toString()
   if (isOTOp(op) && before !== undefined) {
     const t = otTypeFor(op.type)
     return { type: op.type, op: t.invertWithDoc(op.op, before) } as OTOp
@@ -159,3 +173,17 @@ export function undoOp(before: Value | undefined, op: Op): Op {
 }
 
 export const otTypeNames = (): OTTypeName[] => [...registry.keys()] as OTTypeName[]
+
+/**
+ * A store's in-memory form of a doc it is about to apply `op` to: a string edited by a text op
+ * becomes a TextRope (then kept as one, so each later text op costs O(log n + op), not O(n));
+ * anything else is returned as is. Ropes stand where planTxn and applyOp take a Value; hand them
+ * out through `readValue`.
+ */
+export function docValue(v: Value | undefined, op: Op | undefined): Value | undefined {
+  return typeof v === 'string' && op?.type === 'text' ? (new TextRope(v) as unknown as Value) : v
+}
+
+/** A doc value as a reader gets it (shareValue, with a TextRope as its string). */
+export const readValue = (v: Value): Value => (isTextRope(v) ? v.toString() : shareValue(v))
+

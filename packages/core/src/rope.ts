@@ -21,6 +21,7 @@ const MIN = MAX / 4
 /** Leaves per group; a group past it is split in two, one under GROUP / 4 joins a neighbour. */
 const GROUP = 64
 
+/** Never changed once in a group (an edit puts a new leaf in its place; toString swaps in an equal string), so ropes can share leaves. */
 interface Leaf {
   s: string
   /** Positions in `s`. */
@@ -34,7 +35,12 @@ interface Leaf {
 interface Group {
   leaves: Leaf[]
   n: number
+  /** The rope generation that may change this group in place; any other copies it first. */
+  gen: number
 }
+
+/** Generations: a rope changes in place only groups of its own generation (see `clone`). */
+let generations = 0
 
 const SURROGATES = /[\ud800-\udfff]/
 const WIDE_UNITS = /[\u0100-\uffff]/
@@ -97,17 +103,26 @@ function cut(s: string, flags: number, target: number, out: Leaf[]): void {
   }
 }
 
-function groupsOf(leaves: Leaf[], out: Group[]): void {
+function groupsOf(leaves: Leaf[], gen: number, out: Group[]): void {
   const size = GROUP / 2
   for (let a = 0; a < leaves.length; a += size) {
     const part = leaves.slice(a, a + size)
     let n = 0
     for (const l of part) n += l.n
-    out.push({ leaves: part, n })
+    out.push({ leaves: part, n, gen })
   }
 }
 
 const invalid = (message: string): StatecraftError => new StatecraftError('invalid', message)
+
+/** Throws `invalid` unless `op` is a well-formed ot-text-unicode op. */
+export function checkTextOp(op: unknown): asserts op is TextOp {
+  try {
+    textType.checkOp(op as TextOp)
+  } catch (e) {
+    throw invalid(`malformed text op: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
 
 /** One place an op edits, in the positions of the text before the op. */
 interface Edit {
@@ -127,6 +142,7 @@ function append(op: TextOp, c: number | string | { d: string }): void {
 
 export class TextRope {
   private groups: Group[] = []
+  private gen = ++generations
   private n = 0
   /** The whole text while no edit has happened since it was built. */
   private str: string | undefined
@@ -239,11 +255,17 @@ export class TextRope {
     }
   }
 
+  /**
+   * An independent copy, in O(length / 64K): the two share groups and leaves until either edits
+   * one (copy on write), so a store can keep the value before an op while planning the one after.
+   */
   clone(): TextRope {
     const r = new TextRope()
-    r.groups = this.groups.map(g => ({ n: g.n, leaves: g.leaves.map(l => ({ ...l })) }))
+    r.groups = this.groups.slice()
     r.n = this.n
     r.str = this.str
+    // Neither rope owns the shared groups any more.
+    this.gen = ++generations
     return r
   }
 
@@ -264,7 +286,7 @@ export class TextRope {
     if (text !== '') cut(text, flagsOf(text), MAX / 2, leaves)
     else leaves.push(leafOf('', 0, 0))
     this.groups = []
-    groupsOf(leaves, this.groups)
+    groupsOf(leaves, this.gen, this.groups)
     this.n = 0
     for (const g of this.groups) this.n += g.n
     this.str = text
@@ -300,6 +322,15 @@ export class TextRope {
     this.hUnit = unit
   }
 
+  /** Group g, made this rope's own to change (copied when it may be shared). */
+  private own(g: number): Group {
+    const group = this.groups[g] as Group
+    if (group.gen === this.gen) return group
+    const mine: Group = { leaves: group.leaves.slice(), n: group.n, gen: this.gen }
+    this.groups[g] = mine
+    return mine
+  }
+
   private resetCursor(g = 0, gStart = 0): void {
     this.cg = g
     this.cgStart = gStart
@@ -309,11 +340,7 @@ export class TextRope {
 
   /** Checks `op` against the text and returns its edits, left to right; throws `invalid` (changing nothing). */
   private plan(op: TextOp): Edit[] {
-    try {
-      textType.checkOp(op)
-    } catch (e) {
-      throw invalid(`malformed text op: ${e instanceof Error ? e.message : String(e)}`)
-    }
+    checkTextOp(op)
     const edits: Edit[] = []
     let pre = 0
     let edit: Edit | undefined
@@ -390,55 +417,55 @@ export class TextRope {
     this.seek(pos, false)
     const g = this.cg
     const l = this.cl
-    const group = this.groups[g] as Group
-    const leaf = group.leaves[l] as Leaf
-    const off = this.unitOf(leaf, pos - this.clStart)
-    const s = leaf.s
-    leaf.s = off === s.length ? s + text : off === 0 ? text + s : s.slice(0, off) + text + s.slice(off)
+    const group = this.own(g)
+    const old = group.leaves[l] as Leaf
+    const off = this.unitOf(old, pos - this.clStart)
+    const s = old.s
     const flags = flagsOf(text)
-    if ((flags & F_WIDE) !== 0) leaf.wide = true
-    let delta: number
-    if ((flags & F_ASTRAL) === 0) delta = text.length
-    else {
-      leaf.astral = true
-      // An insert ending in a lone surrogate takes the unit after it into its position.
-      delta = countPositions(leaf.s) - leaf.n
+    const leaf: Leaf = {
+      s: off === s.length ? s + text : off === 0 ? text + s : s.slice(0, off) + text + s.slice(off),
+      n: old.n,
+      astral: old.astral || (flags & F_ASTRAL) !== 0,
+      wide: old.wide || (flags & F_WIDE) !== 0,
     }
+    // An insert ending in a lone surrogate takes the unit after it into its position: count again.
+    const delta = (flags & F_ASTRAL) === 0 ? text.length : countPositions(leaf.s) - old.n
     leaf.n += delta
+    group.leaves[l] = leaf
     group.n += delta
     this.n += delta
     // After the insert is a position boundary, unless it ends in a lone surrogate.
     if ((flags & F_ASTRAL) === 0 || !overhangs(text)) this.hint(leaf, pos - this.clStart + delta, off + text.length)
     else this.hint(undefined, 0, 0)
     if ((flags & F_ASTRAL) !== 0 && overhangs(leaf.s)) this.fixOverhang(g, l)
-    if (leaf.s.length > MAX) this.splitLeaf(g, l)
+    if (((this.groups[g] as Group).leaves[l] as Leaf).s.length > MAX) this.splitLeaf(g, l)
   }
 
   /** The leaf at (g, l) overhangs: moves units from the following leaves until no inner leaf does. */
   private fixOverhang(g: number, l: number): void {
     this.hint(undefined, 0, 0)
     for (;;) {
-      const leaf = (this.groups[g] as Group).leaves[l] as Leaf
+      const group = this.own(g)
+      const leaf = group.leaves[l] as Leaf
       if (!overhangs(leaf.s)) break
       let g2 = g
       let l2 = l + 1
-      if (l2 === (this.groups[g] as Group).leaves.length) {
+      if (l2 === group.leaves.length) {
         g2++
         l2 = 0
       }
-      const group2 = this.groups[g2]
-      if (group2 === undefined) break
+      if (g2 === this.groups.length) break
+      const group2 = this.own(g2)
       const next = group2.leaves[l2] as Leaf
       const unit = next.s.slice(0, 1)
-      leaf.s += unit
-      if (flagsOf(unit) !== 0) leaf.wide = true
-      next.s = next.s.slice(1)
       // The moved unit completes `leaf`'s last position; `next` is counted again from its new start.
-      const delta = (next.astral ? countPositions(next.s) : next.n - 1) - next.n
-      next.n += delta
+      group.leaves[l] = { ...leaf, s: leaf.s + unit, wide: leaf.wide || flagsOf(unit) !== 0 }
+      const rest = next.s.slice(1)
+      const delta = (next.astral ? countPositions(rest) : next.n - 1) - next.n
+      group2.leaves[l2] = { ...next, s: rest, n: next.n + delta }
       group2.n += delta
       this.n += delta
-      if (next.s === '') {
+      if (rest === '') {
         this.removeLeaves(g2, l2, 1)
         break
       }
@@ -449,7 +476,7 @@ export class TextRope {
   }
 
   private splitLeaf(g: number, l: number): void {
-    const group = this.groups[g] as Group
+    const group = this.own(g)
     const leaf = group.leaves[l] as Leaf
     const pieces: Leaf[] = []
     cut(leaf.s, (leaf.astral ? F_ASTRAL : 0) | (leaf.wide ? F_WIDE : 0), leaf.s.length <= 2 * MAX ? Math.ceil(leaf.s.length / 2) : MAX / 2, pieces)
@@ -462,7 +489,7 @@ export class TextRope {
     const group = this.groups[g] as Group
     if (group.leaves.length > GROUP) {
       const parts: Group[] = []
-      groupsOf(group.leaves, parts)
+      groupsOf(group.leaves, this.gen, parts)
       this.groups = this.groups.slice(0, g).concat(parts, this.groups.slice(g + 1))
     }
     // Group g still starts where it did.
@@ -479,20 +506,20 @@ export class TextRope {
     this.str = undefined
     this.seek(pos, true)
     const g = this.cg
-    const group = this.groups[g] as Group
-    const leaf = group.leaves[this.cl] as Leaf
-    const p = pos - this.clStart
     const cl = this.cl
+    const group = this.own(g)
+    const leaf = group.leaves[cl] as Leaf
+    const p = pos - this.clStart
     if (p + count < leaf.n || (p + count === leaf.n && (p > 0 || (group.leaves.length === 1 && this.groups.length === 1)))) {
       // Within one leaf (the common case).
       const a = this.unitOf(leaf, p)
       const b = this.unitOf(leaf, p + count)
-      leaf.s = a === 0 ? leaf.s.slice(b) : leaf.s.slice(0, a) + leaf.s.slice(b)
-      leaf.n -= count
+      const next: Leaf = { s: a === 0 ? leaf.s.slice(b) : leaf.s.slice(0, a) + leaf.s.slice(b), n: leaf.n - count, astral: leaf.astral, wide: leaf.wide }
+      group.leaves[cl] = next
       group.n -= count
       this.n -= count
-      this.hint(leaf, p, a)
-      if (leaf.s.length < MIN) this.mergeSmall(g, cl)
+      this.hint(next, p, a)
+      if (next.s.length < MIN) this.mergeSmall(g, cl)
       return
     }
     // Across leaves: trim the first, drop whole leaves, trim the last.
@@ -501,11 +528,11 @@ export class TextRope {
     let q = p
     let left = count
     while (left > 0) {
-      const grp = this.groups[gi] as Group
+      const grp = this.own(gi)
       const lf = grp.leaves[li] as Leaf
       const take = Math.min(left, lf.n - q)
-      lf.s = q === 0 && take === lf.n ? '' : lf.s.slice(0, this.unitOf(lf, q)) + lf.s.slice(this.unitOf(lf, q + take))
-      lf.n -= take
+      const rest = q === 0 && take === lf.n ? '' : lf.s.slice(0, this.unitOf(lf, q)) + lf.s.slice(this.unitOf(lf, q + take))
+      grp.leaves[li] = { ...lf, s: rest, n: lf.n - take }
       grp.n -= take
       this.n -= take
       left -= take
@@ -535,7 +562,7 @@ export class TextRope {
 
   /** Merges the leaf at (g, l) with a neighbour if it is small, and group g with one if it is small. */
   private mergeSmall(g: number, l: number): void {
-    const group = this.groups[g] as Group
+    const group = this.own(g)
     if ((group.leaves[l] as Leaf).s.length < MIN && group.leaves.length > 1) {
       const j = l + 1 < group.leaves.length ? l : l - 1
       const a = group.leaves[j] as Leaf
@@ -548,7 +575,7 @@ export class TextRope {
       const j = g + 1 < this.groups.length ? g : g - 1
       const a = this.groups[j] as Group
       const b = this.groups[j + 1] as Group
-      this.groups.splice(j, 2, { leaves: a.leaves.concat(b.leaves), n: a.n + b.n })
+      this.groups.splice(j, 2, { leaves: a.leaves.concat(b.leaves), n: a.n + b.n, gen: this.gen })
       this.resetCursor()
       this.splitGroup(j)
       this.resetCursor()
@@ -559,7 +586,7 @@ export class TextRope {
 
   /** Removes `count` leaves of group g from l (dropping the group if it empties). */
   private removeLeaves(g: number, l: number, count: number): void {
-    const group = this.groups[g] as Group
+    const group = this.own(g)
     group.leaves.splice(l, count)
     if (group.leaves.length === 0) {
       if (this.groups.length === 1) group.leaves.push(leafOf('', 0, 0))

@@ -1,12 +1,14 @@
-// Fast edits of large text values. ot-text-unicode edits a JS string by scanning it from the start
-// and slicing and joining it, so every op copies the whole string; in V8 a fresh string over
-// ~128 KB also lands in large-object space (fresh pages), and a 1-character edit of a 1 MB doc
-// costs milliseconds. For strings of LARGE units or more, the last few edited values are kept as
-// chunk lists: an op is applied by ot-text-unicode to just the chunks it spans, and the new value
-// is the chunks concatenated, which V8 keeps as a rope (cons string) without copying until read.
-// Results are identical to ot-text-unicode's; positions are counted the same way (unicount).
-import { type as textType } from 'ot-text-unicode'
+// Text ops on plain strings (stores keep text docs as TextRopes; this serves callers holding
+// strings: a rules proxy working out a write's result, a subscription's view). Every op is applied
+// and checked by a TextRope, so results are ot-text-unicode's and an op that does not fit throws
+// `invalid`, as on a store's ropes. A whole-string edit copies the string, and in V8 a fresh string
+// over ~128 KB lands in large-object space: a 1-character edit of a 1 MB doc costs milliseconds.
+// So for strings of LARGE units or more the last few edited values are kept as chunk lists: the op
+// is applied to a TextRope of just the chunks it spans, and the new value is the chunks
+// concatenated, which V8 keeps as a cons string without copying until read (~20 µs a 1-character
+// edit of 1 MB, against ~1 ms through one TextRope of the whole string, whose toString copies).
 import type { TextOp } from 'ot-text-unicode'
+import { TextRope, checkTextOp } from './rope.ts'
 
 const LARGE = 64 * 1024
 const CHUNK = 16 * 1024
@@ -105,13 +107,19 @@ function locate(r: Rope, op: TextOp): { a: number; b: number; offset: number; lo
 
 const regionOf = (r: Rope, a: number, b: number): string => (a === b ? (r.chunks[a] as string) : r.chunks.slice(a, b + 1).join(''))
 
-/** ot-text-unicode's apply, fast for large strings. */
+/** TextRope.apply on a plain string, fast for large strings. */
 export function applyText(s: string, op: TextOp): string {
-  if (s.length < LARGE) return textType.apply(s, op)
-  textType.checkOp(op)
+  if (s.length < LARGE) {
+    const t = new TextRope(s)
+    t.apply(op)
+    return t.toString()
+  }
+  checkTextOp(op)
   const r = ropeOf(s)
   const { a, b, local } = locate(r, op)
-  const edited = textType.apply(regionOf(r, a, b), local)
+  const region = new TextRope(regionOf(r, a, b))
+  region.apply(local)
+  const edited = region.toString()
   const chunks: string[] = r.chunks.slice(0, a)
   const units: number[] = r.units.slice(0, a)
   // Small leftovers join their neighbour, so chunks do not dwindle under deletes.
@@ -133,14 +141,13 @@ export function applyText(s: string, op: TextOp): string {
   return out
 }
 
-/** ot-text-unicode's invertWithDoc, fast for large strings. */
+/** TextRope.invert on a plain string, fast for large strings. */
 export function invertText(op: TextOp, doc: string): TextOp {
-  const invert = (o: TextOp, d: string): TextOp => (textType as unknown as { invertWithDoc(o: TextOp, d: string): TextOp }).invertWithDoc(o, d)
-  if (doc.length < LARGE) return invert(op, doc)
-  textType.checkOp(op)
+  if (doc.length < LARGE) return new TextRope(doc).invert(op)
+  checkTextOp(op)
   const r = ropeOf(doc)
   const { a, b, offset, local } = locate(r, op)
-  const inv = invert(local, regionOf(r, a, b))
+  const inv = new TextRope(regionOf(r, a, b)).invert(local)
   if (offset === 0 || inv.length === 0) return inv
   const [first, ...rest] = inv
   return (typeof first === 'number' ? [offset + first, ...rest] : [offset, ...inv]) as TextOp

@@ -227,6 +227,31 @@ describe('TextRope', () => {
     expect(rope.toString()).toBe('ab')
   })
 
+  test('clones share structure but never each other\'s edits', () => {
+    const r = rng(5)
+    let docs = [randomText(r, 50_000, true)]
+    let ropes = [new TextRope(docs[0])]
+    for (let step = 0; step < 3000; step++) {
+      const i = r.int(ropes.length)
+      if (r.int(10) === 0 && ropes.length < 6) {
+        ropes.push((ropes[i] as TextRope).clone())
+        docs.push(docs[i] as string)
+        continue
+      }
+      const op = randomOp(r, docs[i] as string, false)
+      const next = attempt(() => textType.apply(docs[i] as string, op))
+      const mine = attempt(() => (ropes[i] as TextRope).apply(op))
+      expect(mine.ok, `step ${step}`).toBe(next.ok)
+      if (next.ok) docs[i] = next.v
+      if (step % 50 === 0) for (let j = 0; j < ropes.length; j++) expect((ropes[j] as TextRope).toString(), `step ${step} rope ${j}`).toBe(docs[j])
+      if (ropes.length >= 6 && r.int(20) === 0) {
+        ropes = ropes.slice(1)
+        docs = docs.slice(1)
+      }
+    }
+    for (let j = 0; j < ropes.length; j++) expect((ropes[j] as TextRope).toString()).toBe(docs[j])
+  })
+
   test('heapBytes grows with the text', () => {
     const small = new TextRope('abc').heapBytes
     const big = new TextRope('x'.repeat(100_000)).heapBytes
