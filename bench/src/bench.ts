@@ -11,12 +11,12 @@
 //  6. Many subscriptions: 200 remote updates to a client subscribed to 4,000 docs.
 //  7. Large document: 1-character edits/s on a 1 MB text through the full stack.
 //
-// Each figure is the median of BENCH_RUNS runs (default 3; BENCH_SHORT_RUNS, default 5, for the
-// short traces, fan-out and many subscriptions), runs of the systems interleaved (run i of every
+// Each figure is the median of BENCH_RUNS runs (default 5; BENCH_SHORT_RUNS, default 9, for the
+// short traces and fan-out; section 6 counts rounds), runs of the systems interleaved (run i of every
 // system back to back, the order alternating), a gc before each run. Each ratio is the median of
 // the per-run ratios (Statecraft run i / other run i), not the ratio of the medians: a pair of runs
-// shares the machine's load of that moment. The bench process and the servers are pinned to
-// different cores when `taskset` is there (servers.ts). A targets block at the end lists every
+// shares the machine's load of that moment. BENCH_PIN=1 pins the bench process and the servers to
+// different cores with `taskset` (servers.ts). A targets block at the end lists every
 // target of issues 9 and 10 with the measured value and whether it holds.
 // Options (env): those two, BENCH_ONLY=1,3 (sections), BENCH_TRACES=sveltecomponent,… and the
 // per-section ones listed in README.md.
@@ -27,7 +27,7 @@ import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { openText } from './clients.ts'
 import { coldStartOffline, coldStartOnline, makeColdCache, seedServer, COLD_DOCS, type ColdStart } from './cold-start.ts'
-import { fanout, type Delays } from './fanout.ts'
+import { fanout } from './fanout.ts'
 import { largeDocEdits } from './large-doc.ts'
 import { localApply, type LocalSystem } from './local-apply.ts'
 import { manySubscriptions, SUBS, UPDATES } from './many-subs.ts'
@@ -37,15 +37,18 @@ import { pinBenchProcess, PINNING, startServer, type ServerProcess } from './ser
 import { collect, fmtBytes, fmtInt, fmtMs, fmtRatio, median, pairedRatio, turn } from './stats.ts'
 import { hasTrace, loadTrace, SEQUENTIAL, type Trace } from './traces.ts'
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 // Traces that replay in a second or two get more runs: their medians move less between runs.
-const SHORT_RUNS = Number(process.env.BENCH_SHORT_RUNS ?? Math.max(RUNS, 5))
+const SHORT_RUNS = Number(process.env.BENCH_SHORT_RUNS ?? Math.max(RUNS, 9))
 const runsFor = (t: { patches: number }): number => (t.patches < 50_000 ? SHORT_RUNS : RUNS)
-// Section 6's runs take ~100 ms each and move with the machine's load: more of them.
-const MANY_RUNS = SHORT_RUNS + 2
+// Section 6: a run sets up 4,000 subscriptions on each system (seconds), then measures rounds of
+// ~20–100 ms each: several rounds a run are cheap.
+const MANY_RUNS = Number(process.env.BENCH_MANY_RUNS ?? 4)
+const MANY_ROUNDS = Number(process.env.BENCH_MANY_ROUNDS ?? 6)
 const only = process.env.BENCH_ONLY?.split(',').map(Number)
 const wanted = (n: number): boolean => only === undefined || only.includes(n)
-const traceNames = (process.env.BENCH_TRACES?.split(',') ?? [...SEQUENTIAL]).filter(hasTrace)
+const requestedTraces = process.env.BENCH_TRACES?.split(',') ?? [...SEQUENTIAL]
+const traceNames = requestedTraces.filter(hasTrace)
 const SYSTEMS: System[] = ['statecraft', 'sharedb', 'yjs']
 
 /** A figure: the median of its runs, or why it failed. */
@@ -64,12 +67,34 @@ const out = (s = ''): void => {
 const note = (s: string): void => console.error(`  … ${s}`)
 const nRuns = (n: number): string => `${n} run${n === 1 ? '' : 's'}`
 
+/**
+ * An exception thrown where no run awaits it (in a client's callback, say) fails the run in
+ * progress, which is recorded like any failure, instead of ending the whole bench.
+ */
+let failRun: ((e: unknown) => void) | undefined
+const stray = (e: unknown): void => {
+  if (failRun === undefined) {
+    console.error(e)
+    process.exit(1)
+  }
+  failRun(e)
+}
+process.on('uncaughtException', stray)
+process.on('unhandledRejection', stray)
+function guarded<T>(run: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    failRun = reject
+    run().then(resolve, reject)
+  }).finally(() => (failRun = undefined))
+}
+
 /** Runs `f` `runs` times; a failure is recorded, not hidden. */
 async function figure(label: string, runs: number, f: (run: number) => Promise<number>): Promise<Figure> {
   const xs: number[] = []
   try {
     for (let r = 0; r < runs; r++) {
-      xs.push(await f(r))
+      collect()
+      xs.push(await guarded(() => f(r)))
       note(`${label} run ${r + 1}: ${xs.at(-1)?.toFixed(2)}`)
     }
     return { median: median(xs), runs: xs }
@@ -84,21 +109,23 @@ async function figure(label: string, runs: number, f: (run: number) => Promise<n
  * Runs `f(system, run)` `runs` times for each system, interleaved (run 1 of each, then run 2, …,
  * odd runs in the reverse order) so that drift in the machine's load hits every system alike; a
  * gc in this process before each run. A system that fails is recorded with its error and not run
- * again.
+ * again; one whose runs have taken `budgetMs` in all is not run again either (it keeps the runs it has).
  */
-async function interleaved<S extends string>(label: string, systems: readonly S[], runs: number | ((s: S) => number), f: (system: S, run: number) => Promise<number>): Promise<Record<S, Figure>> {
-  const runsOf = typeof runs === 'number' ? () => runs : runs
+async function interleaved<S extends string>(label: string, systems: readonly S[], runs: number, f: (system: S, run: number) => Promise<number>, budgetMs = Infinity): Promise<Record<S, Figure>> {
   const xs = new Map<S, number[]>(systems.map(s => [s, []]))
   const errors = new Map<S, string>()
-  for (let r = 0; r < Math.max(...systems.map(runsOf)); r++) {
+  const spent = new Map<S, number>(systems.map(s => [s, 0]))
+  for (let r = 0; r < runs; r++) {
     // Odd runs go in the reverse order, so that a trend in the load over a round favours no system.
     for (const s of r % 2 === 0 ? systems : [...systems].reverse()) {
-      if (errors.has(s) || r >= runsOf(s)) continue
+      if (errors.has(s) || r >= runs || (spent.get(s) ?? 0) >= budgetMs) continue
       collect()
       try {
-        const x = await f(s, r)
+        const t = performance.now()
+        const x = await guarded(() => f(s, r))
+        spent.set(s, (spent.get(s) ?? 0) + performance.now() - t)
         xs.get(s)?.push(x)
-        note(`${label} ${s} run ${r + 1}/${runsOf(s)}: ${x.toFixed(2)}`)
+        note(`${label} ${s} run ${r + 1}/${runs}: ${x.toFixed(2)}`)
       } catch (e) {
         const error = e instanceof Error ? e.message : String(e)
         errors.set(s, error)
@@ -292,25 +319,39 @@ function memoryAfterReplay(traces: Trace[]): void {
 async function localApplySection(traces: Trace[]): Promise<void> {
   const systems: LocalSystem[] = ['statecraft', 'ot-text-unicode', 'yjs']
   const section: Record<string, Record<string, Figure>> = {}
+  /** Statecraft's patches/s until the value is endContent, before its deferred work (by trace). */
+  const appliedOnly: Record<string, number[]> = {}
+  // A system whose runs on a trace have taken 30 s stops there (Statecraft on seph-blog1 took
+  // ~1 min a run before the client stopped composing per keystroke).
+  const budgetMs = Number(process.env.BENCH_LOCAL_BUDGET_S ?? 30) * 1000
   for (const trace of traces) {
-    // seph-blog1 through Statecraft takes about a minute a run (see README): one run there; the
-    // baselines, seconds a run, get their usual runs.
-    const long = trace.patches > 100_000
-    const runs = (s: LocalSystem): number => (long && s === 'statecraft' ? Math.min(RUNS, Number(process.env.BENCH_LONG_RUNS ?? 1)) : runsFor(trace))
-    section[trace.name] = await interleaved(`local ${trace.name}`, systems, runs, s => localApply(s, trace))
+    const applied: number[] = (appliedOnly[trace.name] = [])
+    section[trace.name] = await interleaved(
+      `local ${trace.name}`,
+      systems,
+      runsFor(trace),
+      async s => {
+        const r = await localApply(s, trace)
+        if (s === 'statecraft') applied.push(r.applied)
+        return r.rate
+      },
+      budgetMs,
+    )
   }
-  results.localApply = section
+  results.localApply = { ...section, statecraftAppliedOnly: appliedOnly }
   out('### 2. Local apply, no network (patches/s; higher is better)')
   out()
-  out('| trace | Statecraft `db.text` (offline client) | raw ot-text-unicode | Yjs `Y.Text` | Statecraft / raw OT | Statecraft / Yjs |')
-  out('|---|---:|---:|---:|---:|---:|')
+  out("Statecraft: `db.text` on an offline client (memory cache), timed until its value is `endContent` and the work the client defers is done (`whenPersisted()`: every write in its cache), which is the figure compared; the next column stops the clock at the value. Raw ot-text-unicode and Yjs `Y.Text` defer nothing.")
+  out()
+  out('| trace | Statecraft `db.text`, incl. deferred work | Statecraft, value only | raw ot-text-unicode | Yjs `Y.Text` | Statecraft / raw OT | Statecraft / Yjs |')
+  out('|---|---:|---:|---:|---:|---:|---:|')
   for (const t of traces) {
     const f = section[t.name] as Record<LocalSystem, Figure>
     const runs = f.statecraft.runs.length
     const base = f['ot-text-unicode'].runs.length
     const vsOT = ratioOf(`local ${t.name} / raw OT`, f.statecraft, f['ot-text-unicode'])
     const vsYjs = ratioOf(`local ${t.name} / Yjs`, f.statecraft, f.yjs)
-    out(`| ${t.name} (${runs === base ? nRuns(runs) : `Statecraft ${nRuns(runs)}, others ${base}`}) | ${cell(f.statecraft, fmtInt)} | ${cell(f['ot-text-unicode'], fmtInt)} | ${cell(f.yjs, fmtInt)} | ${fmtRatio(vsOT)} | ${fmtRatio(vsYjs)} |`)
+    out(`| ${t.name} (${runs === base ? nRuns(runs) : `Statecraft ${nRuns(runs)}, others ${base}`}) | ${cell(f.statecraft, fmtInt)} | ${f.statecraft.error === undefined ? fmtInt(median(appliedOnly[t.name] ?? [])) : '—'} | ${cell(f['ot-text-unicode'], fmtInt)} | ${cell(f.yjs, fmtInt)} | ${fmtRatio(vsOT)} | ${fmtRatio(vsYjs)} |`)
     ratioTarget('9', `local apply ${t.name} ≥ 0.5× raw ot-text-unicode`, vsOT, '≥', 0.5)
     ratioTarget('10', `local apply ${t.name}: \`db.text\` ≥ Yjs \`Y.Text\``, vsYjs, '≥', 1)
   }
@@ -325,39 +366,31 @@ async function fanoutSection(): Promise<void> {
   const servers = { statecraft: await startServer('statecraft'), sharedb: await startServer('sharedb') }
   try {
     for (const n of [1, 10, 100]) {
-      const per: Record<string, { p50: number[]; p99: number[]; error?: string }> = { statecraft: { p50: [], p99: [] }, sharedb: { p50: [], p99: [] } }
-      for (let r = 0; r < SHORT_RUNS; r++) {
-        for (const s of r % 2 === 0 ? (['statecraft', 'sharedb'] as const) : (['sharedb', 'statecraft'] as const)) {
-          const acc = per[s] as { p50: number[]; p99: number[]; error?: string }
-          if (acc.error !== undefined) continue
-          collect()
-          try {
-            const d: Delays = await fanout(s, servers[s].url, n, writes, `fanout-${n}-${r}`)
-            acc.p50.push(d.p50)
-            acc.p99.push(d.p99)
-            note(`fan-out ${n} ${s} run ${r + 1}: median ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms (${d.samples} deliveries)`)
-          } catch (e) {
-            acc.error = e instanceof Error ? e.message : String(e)
-            note(`fan-out ${n} ${s} FAILED: ${acc.error}`)
+      const per = { statecraft: { p50: [] as number[], p99: [] as number[] }, sharedb: { p50: [] as number[], p99: [] as number[] } }
+      let error: string | undefined
+      for (let r = 0; r < SHORT_RUNS && error === undefined; r++) {
+        collect()
+        try {
+          const d = await guarded(() => fanout({ statecraft: servers.statecraft.url, sharedb: servers.sharedb.url }, n, writes, `fanout-${n}-${r}`))
+          for (const s of ['statecraft', 'sharedb'] as const) {
+            per[s].p50.push(d[s].p50)
+            per[s].p99.push(d[s].p99)
+            note(`fan-out ${n} ${s} run ${r + 1}: median ${d[s].p50.toFixed(2)} ms, p99 ${d[s].p99.toFixed(2)} ms (${d[s].samples} deliveries)`)
           }
+        } catch (e) {
+          error = e instanceof Error ? e.message : String(e)
+          note(`fan-out ${n} FAILED: ${error}`)
         }
       }
-      section[n] = Object.fromEntries(
-        Object.entries(per).map(([s, a]) => [
-          s,
-          {
-            p50: { median: a.error === undefined ? median(a.p50) : NaN, runs: a.p50, ...(a.error === undefined ? {} : { error: a.error }) },
-            p99: { median: a.error === undefined ? median(a.p99) : NaN, runs: a.p99, ...(a.error === undefined ? {} : { error: a.error }) },
-          },
-        ]),
-      )
+      const fig = (xs: number[]): Figure => (error === undefined ? { median: median(xs), runs: xs } : { median: NaN, runs: xs, error })
+      section[n] = { statecraft: { p50: fig(per.statecraft.p50), p99: fig(per.statecraft.p99) }, sharedb: { p50: fig(per.sharedb.p50), p99: fig(per.sharedb.p99) } }
     }
   } finally {
     await servers.statecraft.stop()
     await servers.sharedb.stop()
   }
   results.fanout = { writesPerRun: writes, bySubscribers: section }
-  out(`### 3. Fan-out: write on client A → arrival at each subscribed client (${writes} writes a run, ${SHORT_RUNS} runs, every delivery counted; lower is better)`)
+  out(`### 3. Fan-out: write on client A → arrival at each subscribed client (${writes} writes a run on each system, the two systems' writes alternating, ${SHORT_RUNS} runs, every delivery counted; lower is better)`)
   out()
   out('| subscribers | Statecraft median | ShareDB median | Statecraft / ShareDB | Statecraft p99 | ShareDB p99 |')
   out('|---:|---:|---:|---:|---:|---:|')
@@ -432,20 +465,33 @@ async function coldStartSection(): Promise<void> {
 
 async function manySubsSection(): Promise<void> {
   const servers = { statecraft: await startServer('statecraft'), sharedb: await startServer('sharedb') }
-  let section: Record<string, Figure>
+  const ms = { statecraft: [] as number[], sharedb: [] as number[] }
+  let error: string | undefined
   try {
-    section = await interleaved('many subscriptions', ['statecraft', 'sharedb'] as const, MANY_RUNS, (s, r) => manySubscriptions(s, servers[s].url, r))
+    for (let r = 0; r < MANY_RUNS && error === undefined; r++) {
+      collect()
+      try {
+        const run = await guarded(() => manySubscriptions({ statecraft: servers.statecraft.url, sharedb: servers.sharedb.url }, r, MANY_ROUNDS))
+        ms.statecraft.push(...run.statecraft)
+        ms.sharedb.push(...run.sharedb)
+        note(`many subscriptions run ${r + 1}: Statecraft ${run.statecraft.map(x => x.toFixed(1)).join(' ')} ms, ShareDB ${run.sharedb.map(x => x.toFixed(1)).join(' ')} ms`)
+      } catch (e) {
+        error = e instanceof Error ? e.message : String(e)
+        note(`many subscriptions FAILED: ${error}`)
+      }
+    }
   } finally {
     await servers.statecraft.stop()
     await servers.sharedb.stop()
   }
-  results.manySubscriptions = { subscriptions: SUBS, updates: UPDATES, ms: section }
-  out(`### 6. One client subscribed to ${fmtInt(SUBS)} docs receives ${UPDATES} remote updates spread over them: ms until every handler ran (${MANY_RUNS} runs; lower is better)`)
+  const fig = (xs: number[]): Figure => (error === undefined ? { median: median(xs), runs: xs } : { median: NaN, runs: xs, error })
+  const section = { statecraft: fig(ms.statecraft), sharedb: fig(ms.sharedb) }
+  results.manySubscriptions = { subscriptions: SUBS, updates: UPDATES, runs: MANY_RUNS, roundsPerRun: MANY_ROUNDS, ms: section }
+  out(`### 6. One client subscribed to ${fmtInt(SUBS)} docs receives ${UPDATES} remote updates spread over them: ms until every handler ran (${MANY_RUNS} runs × ${MANY_ROUNDS} rounds, the two systems' rounds alternating; lower is better)`)
   out()
   out('| Statecraft | ShareDB | Statecraft / ShareDB |')
   out('|---:|---:|---:|')
-  const f = section as Record<'statecraft' | 'sharedb', Figure>
-  out(`| ${cell(f.statecraft, fmtMs)} | ${cell(f.sharedb, fmtMs)} | ${ratio('many subscriptions / ShareDB', f.statecraft, f.sharedb)} |`)
+  out(`| ${cell(section.statecraft, fmtMs)} | ${cell(section.sharedb, fmtMs)} | ${ratio('many subscriptions / ShareDB', section.statecraft, section.sharedb)} |`)
   out()
 }
 
@@ -475,7 +521,10 @@ async function largeDocSection(): Promise<void> {
 
 // BENCH_RESULTS=path: write the results there instead (development runs that keep results.json).
 const file = process.env.BENCH_RESULTS ?? fileURLToPath(new URL('../results.json', import.meta.url))
-const fullRun = only === undefined && process.env.BENCH_TRACES === undefined
+/** BENCH_* settings that change what is measured (all but where results go, pinning and profiling). */
+const overrides = Object.keys(process.env).filter(k => k.startsWith('BENCH_') && !['BENCH_RESULTS', 'BENCH_PIN', 'BENCH_SERVER_PROF'].includes(k))
+/** A full run: every section with the default runs, the figures the targets are judged on. */
+const fullRun = overrides.length === 0
 
 /** The ratios of the previous full run (bench/results.json before this run overwrites it). */
 function previousFullRun(): { date: string; ratios: Record<string, number> } | undefined {
@@ -493,7 +542,7 @@ function previousFullRun(): { date: string; ratios: Record<string, number> } | u
 /** Issue 9's rerun target, against the previous full run: every ratio within ±20%. */
 function reproducibilityTarget(prev: { date: string; ratios: Record<string, number> } | undefined): void {
   const what = 'reproducible: every ratio within ±20% of the previous full run'
-  if (!fullRun) return target('9', what, 'not judged (not a full run: BENCH_ONLY or BENCH_TRACES set)', undefined)
+  if (!fullRun) return target('9', what, `not judged (not a full run: ${overrides.join(', ')} set)`, undefined)
   if (prev === undefined) return target('9', what, 'not judged (no previous full run in results.json)', undefined)
   const moves = Object.entries(ratios).flatMap(([k, v]) => {
     const p = prev.ratios[k]
@@ -511,13 +560,14 @@ pinBenchProcess()
 const previous = previousFullRun()
 const started = performance.now()
 const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}`, loadavg: loadavg().map(x => Number(x.toFixed(2))) }
-const pinning = PINNING === undefined ? 'not pinned to cores (no `taskset`, one core, or BENCH_PIN=0)' : `pinned with \`taskset\`: this process (the clients) on core ${PINNING.bench}, the server processes on core ${PINNING.server} (the machine's other processes still share both)`
+const pinning = PINNING === undefined ? 'not pinned to cores (BENCH_PIN=1 pins them with `taskset`)' : `pinned with \`taskset\`: this process (the clients) on core ${PINNING.bench}, the server processes on core ${PINNING.server} (the machine's other processes still share both)`
 out(`## Statecraft vs ShareDB vs Yjs — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`)
 out()
 out(`Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}, load average at start ${machine.loadavg.join(' / ')}. Servers in child processes on 127.0.0.1, ${pinning}. Each figure is the median of ${RUNS} runs unless marked (short traces: ${SHORT_RUNS}), runs of the systems interleaved, a gc before each; each ratio is the median of the per-run ratios (Statecraft run i / other run i).`)
+if (!fullRun) out(`**Not a full run** (${overrides.map(k => `${k}=${process.env[k] ?? ''}`).join(', ')}): the targets block judges only what this run measured.`)
 out()
 const traces = wanted(1) || wanted(2) ? traceNames.map(loadTrace) : []
-if (traces.length < SEQUENTIAL.length && (wanted(1) || wanted(2))) out(`(traces missing from ../shared/traces: ${SEQUENTIAL.filter(t => !hasTrace(t)).join(', ') || 'none'})`)
+if (traceNames.length < requestedTraces.length && (wanted(1) || wanted(2))) out(`**Traces missing from ../shared/traces, skipped: ${requestedTraces.filter(t => !hasTrace(t)).join(', ')}**`)
 const sectionSeconds: Record<string, number> = {}
 const sections: [number, string, () => Promise<void>][] = [
   [1, 'trace replay', () => traceReplay(traces)],
@@ -538,7 +588,7 @@ const seconds = (performance.now() - started) / 1000
 const loadEnd = loadavg().map(x => Number(x.toFixed(2)))
 out(`Whole run: ${seconds.toFixed(0)} s (${Object.entries(sectionSeconds).map(([k, v]) => `${k} ${v} s`).join(', ')}); load average at the end ${loadEnd.join(' / ')}.`)
 out()
-target('9', 'this table end to end in under 10 minutes on 2 cores (the root `pnpm bench` adds the package benches: time it)', `${seconds.toFixed(0)} s on ${machine.cores} cores${fullRun ? '' : ' (not a full run)'}`, fullRun ? seconds < 600 : undefined)
+target('9', 'this table end to end in under 10 minutes on 2 cores (the root `pnpm bench` adds the package benches: time it)', `${seconds.toFixed(0)} s on ${machine.cores} cores${fullRun ? '' : ` (not a full run: ${overrides.join(', ')} set)`}`, fullRun ? seconds < 600 : undefined)
 reproducibilityTarget(previous)
 out('### Targets (issues 9 and 10)')
 out()
@@ -549,5 +599,5 @@ const held = targets.filter(t => t.holds === true).length
 const missed = targets.filter(t => t.holds === false).length
 out()
 out(`${held} of ${targets.length} targets hold, ${missed} missed, ${targets.length - held - missed} not measured in this run.`)
-writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), full: fullRun, only: only ?? null, machine: { ...machine, loadavgEnd: loadEnd, pinning: PINNING ?? null }, runs: RUNS, shortRuns: SHORT_RUNS, seconds: Math.round(seconds), sectionSeconds, ratios, ratiosOfMedians, targets, sections: results, table: lines.join('\n') }, null, 2)}\n`)
+writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), full: fullRun, overrides: Object.fromEntries(overrides.map(k => [k, process.env[k]])), machine: { ...machine, loadavgEnd: loadEnd, pinning: PINNING ?? null }, runs: RUNS, shortRuns: SHORT_RUNS, seconds: Math.round(seconds), sectionSeconds, ratios, ratiosOfMedians, targets, sections: results, table: lines.join('\n') }, null, 2)}\n`)
 console.error(`wrote ${file}`)

@@ -2,10 +2,17 @@
 // (each its own WebSocket; all in this process, as in packages/server/bench). Statecraft: SDK
 // clients, `db.doc(key).set(...)` and `doc.subscribe`; ShareDB: json0 replace of one field with
 // `submitOp`, readers on `doc.on('op')`. Every delivery counts; writes go one at a time.
+//
+// Both systems are set up side by side and their writes alternate (Statecraft write i, ShareDB
+// write i, then the next, the order flipping every write), so that the machine's load at any
+// moment falls on both alike; after each write the bench waits until its process is idle
+// (`settle`), so that what one system's clients do after a delivery is not timed as the other's.
 import type { StatecraftClient } from '@statecraft/client'
 import type { Connection } from 'sharedb/lib/client/index.js'
 import { sharedbConnection, sharedbOpen, statecraftClient, cb } from './clients.ts'
-import { percentile } from './stats.ts'
+import { percentile, settle } from './stats.ts'
+
+export type FanoutSystem = 'statecraft' | 'sharedb'
 
 export interface Delays {
   p50: number
@@ -24,7 +31,14 @@ async function inBatches<T>(n: number, make: (i: number) => Promise<T>, batch = 
   return out
 }
 
-export async function fanout(system: 'statecraft' | 'sharedb', url: string, subscribers: number, writes: number, key: string): Promise<Delays> {
+/** One system's writer and subscribers: `send(i)` resolves once write i reached every subscriber. */
+interface Side {
+  delays: number[]
+  send(i: number): Promise<void>
+  close(): Promise<void>
+}
+
+async function openSide(system: FanoutSystem, url: string, subscribers: number, key: string): Promise<Side> {
   const delays: number[] = []
   let expecting = -1
   let arrived = 0
@@ -68,19 +82,39 @@ export async function fanout(system: 'statecraft' | 'sharedb', url: string, subs
       for (const r of readers) r.close()
     }
   }
-  try {
-    await new Promise(r => setTimeout(r, 100))
-    const warmup = 20
-    for (let i = 0; i < writes + warmup; i++) {
-      if (i === warmup) delays.length = 0
+  return {
+    delays,
+    send: i => {
       expecting = i
       arrived = 0
       const done = new Promise<void>(r => (allArrived = r))
       write({ i, t: performance.now() })
-      await done
-    }
-  } finally {
-    await close()
+      return done
+    },
+    close,
   }
-  return { p50: percentile(delays, 50), p99: percentile(delays, 99), samples: delays.length }
+}
+
+/** One run: `writes` writes on each system (after 20 warm-up writes each), alternating between them. */
+export async function fanout(urls: Record<FanoutSystem, string>, subscribers: number, writes: number, key: string): Promise<Record<FanoutSystem, Delays>> {
+  const sides: Partial<Record<FanoutSystem, Side>> = {}
+  try {
+    sides.statecraft = await openSide('statecraft', urls.statecraft, subscribers, key)
+    sides.sharedb = await openSide('sharedb', urls.sharedb, subscribers, key)
+    const both = [sides.statecraft, sides.sharedb]
+    await new Promise(r => setTimeout(r, 100))
+    const warmup = 20
+    for (let i = 0; i < writes + warmup; i++) {
+      if (i === warmup) for (const s of both) s.delays.length = 0
+      for (const s of i % 2 === 0 ? both : [...both].reverse()) {
+        await s.send(i)
+        await settle()
+      }
+    }
+    const delays = (s: Side): Delays => ({ p50: percentile(s.delays, 50), p99: percentile(s.delays, 99), samples: s.delays.length })
+    return { statecraft: delays(sides.statecraft), sharedb: delays(sides.sharedb) }
+  } finally {
+    await sides.statecraft?.close()
+    await sides.sharedb?.close()
+  }
 }

@@ -1,5 +1,5 @@
-// Starts a server process (server-process.ts) and talks to it over IPC; pins the bench process and
-// the servers to different cores when it can.
+// Starts a server process (server-process.ts) and talks to it over IPC; with BENCH_PIN=1, pins the
+// bench process and the servers to different cores.
 import { execFileSync, fork, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { cpus } from 'node:os'
@@ -8,12 +8,12 @@ import type { Reply, Request, StoreMemoryStats, System } from './protocol.ts'
 
 const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find(p => existsSync(p))
 /**
- * Core pinning (util-linux `taskset`): the bench process (clients) on core 0, every server
- * process on core 1, so that the two never migrate onto each other's core. On by default where
- * `taskset` exists and there are 2 cores or more; `BENCH_PIN=0` turns it off. Other processes on
- * the machine still share both cores.
+ * Core pinning (util-linux `taskset`), with `BENCH_PIN=1` where `taskset` exists and there are 2
+ * cores or more: the bench process (clients) on core 0, every server process on core 1. Off by
+ * default: on a machine shared with other work it did not make the ratios repeat better (see
+ * README), and a pinned process cannot move off a core that other work is using.
  */
-export const PINNING: { bench: number; server: number } | undefined = TASKSET !== undefined && cpus().length >= 2 && process.env.BENCH_PIN !== '0' ? { bench: 0, server: 1 } : undefined
+export const PINNING: { bench: number; server: number } | undefined = TASKSET !== undefined && cpus().length >= 2 && process.env.BENCH_PIN === '1' ? { bench: 0, server: 1 } : undefined
 
 /** Pins this process (every thread it has, and so the ones it starts) to the bench core. */
 export function pinBenchProcess(): void {

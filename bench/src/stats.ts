@@ -46,3 +46,18 @@ export function collect(): void {
   gcFn?.()
   gcFn?.()
 }
+
+/**
+ * Waits until this process is idle: 1 ms timers until one fires on time (within 0.5 ms), at most
+ * `maxMs`. Between two measured operations of different systems, so that the work one leaves
+ * behind (acks, cache writes) does not land in the other's measurement.
+ */
+export async function settle(maxMs = 50): Promise<void> {
+  const until = performance.now() + maxMs
+  for (;;) {
+    const t = performance.now()
+    await sleep(1)
+    const late = performance.now() - t - 1
+    if (late < 0.5 || performance.now() > until) return
+  }
+}
