@@ -75,7 +75,7 @@ interface Session {
 const META_CLIENT = 'c'
 const META_SEQ = 's'
 /** Writes composed into one outbox entry at most: a long offline session becomes several entries. */
-const MAX_ENTRY_WRITES = 512
+const MAX_ENTRY_WRITES = 4096
 /** An entry that cannot be sent yet (offline, or one in flight before it) is persisted within this. */
 const ENTRY_DELAY_MS = 50
 /** A doc's server state is written to the cache at most this long after it changed … */
