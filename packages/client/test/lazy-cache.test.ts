@@ -3,34 +3,17 @@
 // holding only what was committed before — restarts with no write lost that was durable and none
 // applied twice. "Crash" = the cache stops taking commits, then the client is dropped.
 import { afterEach, expect, test } from 'vitest'
-import { keys, memoryStore, type Store } from '@statecraft/core'
+import { keys, memoryStore } from '@statecraft/core'
 import { createServer, type StatecraftServer } from '@statecraft/server'
-import { runConvergenceFuzz, rng, type FuzzWorld } from '@statecraft/test-kit'
+import { runConvergenceFuzz, rng } from '@statecraft/test-kit'
 import { createClient, memoryCache, type ClientCache, type StatecraftClient } from '@statecraft/client'
-import type { Port } from '@statecraft/protocol'
+import { crashable } from './support/stores.ts'
+import { makeCrashWorld } from './support/world.ts'
 
 const open: { close(): Promise<void> }[] = []
 afterEach(async () => {
   for (const x of open.splice(0).reverse()) await x.close()
 })
-
-/** A Store used as a cache that, once `crash()`ed, takes no more commits (they resolve, and vanish). */
-function crashable(store: Store): { store: Store; crash(): void } {
-  let crashed = false
-  return {
-    crash: () => (crashed = true),
-    store: {
-      get info() {
-        return store.info
-      },
-      fetch: (q, o) => store.fetch(q, o),
-      getOps: (q, f, t, o) => store.getOps(q, f, t, o),
-      subscribe: (q, o) => store.subscribe(q, o),
-      close: () => store.close(),
-      mutate: (txn, o) => (crashed ? Promise.resolve({}) : store.mutate(txn, o)),
-    },
-  }
-}
 
 async function server(historyLimit = 1000): Promise<StatecraftServer> {
   const s = await createServer({ store: memoryStore({ historyLimit }), log: () => {} })
@@ -167,38 +150,8 @@ test.each([1, 2, 3, 4, 5, 6, 7, 8])('crash while typing online (seed %i): nothin
   expect(new Set(ids).size).toBe(ids.length)
 })
 
-/** The convergence fuzz where every restart of a client is a crash: its last commits never happened. */
-async function crashWorld({ historyLimit }: { historyLimit: number }): Promise<FuzzWorld> {
-  const store = memoryStore({ historyLimit })
-  const srv = await createServer({ store, log: () => {} })
-  const caches = new Map<number, Store>()
-  let made = 0
-  return {
-    store,
-    dial: () => srv.connectLocal(),
-    client(i, dial, restart) {
-      let backing = caches.get(i)
-      if (backing === undefined || !restart) caches.set(i, (backing = memoryStore({ historyLimit: 1 })))
-      const cache = crashable(backing)
-      const c = createClient({ clientId: `c${i}.${made++}`, dial: dial as () => Promise<Port>, cache: cache.store, log: () => {}, onError: () => {}, reconnect: { minDelayMs: 1, maxDelayMs: 5 } })
-      return {
-        value: k => c.doc(k).value,
-        write: (k, op) => c.write(k, op),
-        goOffline: () => c.goOffline(),
-        goOnline: () => c.goOnline(),
-        whenSynced: () => c.whenSynced(),
-        close: () => crash(c, cache),
-      }
-    },
-    async close() {
-      await srv.close()
-      await store.close()
-    },
-  }
-}
-
 test('convergence fuzz with crashes instead of clean restarts: 300 seeds', async () => {
-  for (let seed = 1; seed <= 300; seed++) await runConvergenceFuzz(seed, { makeWorld: crashWorld })
+  for (let seed = 1; seed <= 300; seed++) await runConvergenceFuzz(seed, { makeWorld: makeCrashWorld })
 }, 120_000)
 
 test('a cache that is a ClientCache (memoryCache) is not a Store: used as given', () => {

@@ -6,6 +6,7 @@ import { StatecraftError, keys, memoryStore } from '@statecraft/core'
 import { createServer, type StatecraftServer } from '@statecraft/server'
 import { rng } from '@statecraft/test-kit'
 import { createClient, type StatecraftClient, type TextHandle } from '@statecraft/client'
+import { withMutate } from './support/stores.ts'
 
 const open: { close(): Promise<void> }[] = []
 afterEach(async () => {
@@ -137,20 +138,12 @@ test('a refused write on a text rolls back the rope and keeps later edits in pla
   const server = await createServer({
     store: memoryStore(),
     log: () => {},
-    rules: s => ({
-      get info() {
-        return s.info
-      },
-      fetch: (q, o) => s.fetch(q, o),
-      getOps: (q, f, t, o) => s.getOps(q, f, t, o),
-      subscribe: (q, o) => s.subscribe(q, o),
-      close: () => s.close(),
-      mutate: (txn, o) => {
+    rules: s =>
+      withMutate(s, (txn, o, inner) => {
         const op = txn.get('t')
         if (op?.type === 'text' && JSON.stringify(op.op).includes('⛔')) return Promise.reject(new StatecraftError('forbidden', 'no'))
-        return s.mutate(txn, o)
-      },
-    }),
+        return inner.mutate(txn, o)
+      }),
   })
   open.push(server)
   const c = createClient({ dial: () => server.connectLocal(), log: () => {}, onError: () => {}, compose: false })
