@@ -10,10 +10,12 @@
 //
 // Docs are stored as a snapshot plus the OT ops applied since it, so a small edit to a large doc
 // writes the op, not the doc; a new snapshot is written when the ops add up (see `appendOp`).
+// In memory a text doc edited by text ops is a TextRope (core's `docValue`): an op costs
+// O(log n + op) and copies nothing; the string is built only for a reader or a new snapshot.
 import { ClassicLevel } from 'classic-level'
 import {
   Fanout, StatecraftError, applyOp, checkMinVersion, checkMutateOptions, checkSourceQuery, checkTxn, checkVersions, readVersion, cloneJson, cloneTxn,
-  closedError, filterTxn, freezeJson, isLimited, isOTOp, keyMatcher, planTxn, randomId, rangeBounds, shareValue,
+  closedError, docValue, filterTxn, freezeJson, isLimited, isOTOp, isTextRope, keyMatcher, planTxn, randomId, rangeBounds, readValue,
   makeSubscription, shareTxn,
 } from '@statecraft/core'
 import type {
@@ -76,11 +78,24 @@ export interface LevelStoreStats {
   txns: number
 }
 
+/** Rough heap bytes the store holds, for memory accounting (a diagnostic: O(docs in memory) to compute). */
+export interface LevelMemoryStats {
+  /** Docs in memory (the doc cache, including absent keys being written or read). */
+  docs: number
+  /** Bytes held for those docs' values: text as V8 stores it (1 byte a unit for Latin-1 text, else 2) plus rope nodes; other values by their encoded size. */
+  textBytes: number
+  /** Bytes held for the op log entries kept in memory (at most ~2,000 or 32 MiB of encoded records). */
+  opLogBytes: number
+  /** textBytes + opLogBytes + the key index, tombstones, op-record bookkeeping and clients' remembered seqs. */
+  heapEstimate: number
+}
+
 export interface LevelStore extends Store {
   readonly path: string
   /** Resolves when the store is open; rejects with the reason it cannot be. */
   ready(): Promise<void>
   stats(): LevelStoreStats
+  memoryStats(): LevelMemoryStats
 }
 
 /**
@@ -115,7 +130,11 @@ const M_VERSION = metaKey('version')
 const M_HISTORY_START = metaKey('historyStart')
 const M_TOMB_FLOOR = metaKey('tombFloor')
 
-/** A doc in memory: its visible state and, while txns on it are in flight, its planned state. */
+/**
+ * A doc in memory: its visible state and, while txns on it are in flight, its planned state.
+ * Values may be TextRopes (typed as Value, as planTxn takes them; never changed, an op makes a
+ * copy on write); readers get `readValue`.
+ */
 interface DocEntry {
   key: Key
   /** Visible (durable) value; undefined = absent. */
@@ -199,6 +218,11 @@ const MAX_GROUP_BYTES = 32 * 1024 * 1024
 const MEM_LOG_ENTRIES = 2000
 const MEM_LOG_BYTES = 32 * 1024 * 1024
 const ENTRY_OVERHEAD = 120
+/** Heap bytes of an in-memory op log entry besides its encoded size (its Maps, ops and undo ops): ~1.2 KB measured for a one-character text op. */
+const LOG_ENTRY_OVERHEAD = 1100
+/** Rough heap bytes per remembered seq, per key in the index or sets, per op record version. */
+const SEQ_BYTES = 40
+const KEY_BYTES = 100
 /** Clients whose applied seqs are kept in memory; others are read back from disk when they write. */
 const MAX_CLIENTS = 10_000
 /** A snapshot is written once the ops after it cost about one write of this many bytes each. */
@@ -418,6 +442,23 @@ class LevelDBStore implements LevelStore {
     }
   }
 
+  memoryStats(): LevelMemoryStats {
+    let textBytes = 0
+    let keyBytes = 0
+    for (const e of this.cache.values()) {
+      textBytes += valueBytes(e.value, e.size)
+      // While txns are in flight the planned value differs (a rope shares most of its nodes).
+      if (e.pValue !== e.value) textBytes += valueBytes(e.pValue, e.size)
+      keyBytes += ENTRY_OVERHEAD + 2 * e.key.length + 8 * e.ops.length
+    }
+    let opLogBytes = 0
+    for (let i = this.memHead; i < this.mem.length; i++) opLogBytes += (this.mem[i] as LogEntry).bytes + LOG_ENTRY_OVERHEAD
+    let seqs = 0
+    for (const c of this.clients.values()) seqs += c.applied.size
+    const heapEstimate = textBytes + opLogBytes + keyBytes + KEY_BYTES * (this.index.size + this.tombs.size + this.opsKeys.size) + SEQ_BYTES * seqs
+    return { docs: this.cache.size, textBytes, opLogBytes, heapEstimate }
+  }
+
   /** Runs a read, so that close() can wait for it. */
   private track<T>(p: Promise<T>): Promise<T> {
     this.reads.add(p)
@@ -537,12 +578,14 @@ class LevelDBStore implements LevelStore {
           for (const [rk, rv] of await this.db.iterator({ gte, lt }).all()) {
             const v = opRecordVersion(rk)
             if (v <= snap.version) continue
-            value = applyOp(value, decodeOpRecord(rv), JSON.stringify(k))
+            const op = decodeOpRecord(rv)
+            value = applyOp(docValue(value, op), op, JSON.stringify(k))
             e.ops.push(v)
             e.opBytes += rv.length
             e.pVersion = v
           }
-          if (typeof value === 'string') e.size = value.length
+          if (isTextRope(value)) e.size = value.heapBytes
+          else if (typeof value === 'string') e.size = value.length
           else e.size += e.opBytes
         }
         e.value = e.pValue = value
@@ -568,7 +611,7 @@ class LevelDBStore implements LevelStore {
   /** The visible value, for Fanout (windows are preloaded in `finalize`). */
   private visibleValue(k: Key): Value | undefined {
     const e = this.cache.get(k)
-    if (e !== undefined) return e.value
+    if (e !== undefined) return e.value === undefined ? undefined : readValue(e.value)
     if (!this.index.has(k)) return undefined
     if (this.opsKeys.has(k)) throw new StatecraftError('internal', `doc ${JSON.stringify(k)} was not loaded for a subscription window`)
     const buf = this.db.getSync(docKey(k))
@@ -721,10 +764,10 @@ class LevelDBStore implements LevelStore {
     const results = new Map<Key, Value>()
     const ks = this.nowKeys(q)
     if (q.kind === 'range' && q.limit !== undefined) {
-      for (const k of ks.slice(0, q.limit)) results.set(k, shareValue((held.get(k) as DocEntry).value as Value))
+      for (const k of ks.slice(0, q.limit)) results.set(k, readValue((held.get(k) as DocEntry).value as Value))
       return { results, versions: this.versions(), more: ks.length > q.limit }
     }
-    for (const k of ks) results.set(k, shareValue((held.get(k) as DocEntry).value as Value))
+    for (const k of ks) results.set(k, readValue((held.get(k) as DocEntry).value as Value))
     return { results, versions: this.versions() }
   }
 
@@ -765,7 +808,7 @@ class LevelDBStore implements LevelStore {
           if (q.kind === 'keys') {
             for (const k of q.keys) {
               const v = valueAt(k)
-              if (v !== undefined) results.set(k, shareValue(v))
+              if (v !== undefined) results.set(k, readValue(v))
             }
             return { results, versions }
           }
@@ -775,7 +818,7 @@ class LevelDBStore implements LevelStore {
           const limit = rq.limit ?? Infinity
           const more = ks.length > limit
           ks = ks.slice(0, limit)
-          for (const k of ks) results.set(k, shareValue(valueAt(k) as Value))
+          for (const k of ks) results.set(k, readValue(valueAt(k) as Value))
           return rq.limit === undefined ? { results, versions } : { results, versions, more }
         },
       )
@@ -1093,6 +1136,14 @@ class LevelDBStore implements LevelStore {
       if (e === undefined) throw new StatecraftError('internal', `doc ${JSON.stringify(k)} was not loaded for a commit`)
       return e
     }
+    // A text doc becomes a rope before its first text op (same content: nothing changes if the plan fails).
+    for (const [k, op] of r.txn) {
+      const e = held.get(k)
+      if (e === undefined || typeof e.pValue !== 'string' || op.type !== 'text') continue
+      const rope = docValue(e.pValue, op)
+      if (e.value === e.pValue) e.value = rope
+      e.pValue = rope
+    }
     const src: CommitSource = {
       uid: this.uid,
       version: this.version,
@@ -1158,10 +1209,10 @@ class LevelDBStore implements LevelStore {
       e.opBytes += rec.length
       this.opsKeys.add(k)
       g.bytes += rec.length
-      this.resize(e, typeof after === 'string' ? after.length + ENTRY_OVERHEAD : e.size + rec.length)
+      this.resize(e, isTextRope(after) ? after.heapBytes + ENTRY_OVERHEAD : typeof after === 'string' ? after.length + ENTRY_OVERHEAD : e.size + rec.length)
       return
     }
-    const doc = encodeDoc(version, after)
+    const doc = encodeDoc(version, isTextRope(after) ? after.toString() : after)
     ops.push(put(docKey(k), doc))
     g.bytes += doc.length
     this.dropOps(e, ops)
@@ -1443,4 +1494,12 @@ class LevelDBStore implements LevelStore {
     for (const f of this.starting) f.end()
     await this.db.close()
   }
+}
+
+/** Heap bytes of a doc value in memory; `size` is the cache's estimate, used for non-text values. */
+function valueBytes(v: Value | undefined, size: number): number {
+  if (v === undefined) return 0
+  if (isTextRope(v)) return v.heapBytes
+  if (typeof v === 'string') return 16 + v.length * (/[\u0100-\uffff]/.test(v) ? 2 : 1)
+  return size
 }

@@ -322,3 +322,67 @@ test('fetch({ atVersion }) of some keys ignores later edits of other keys', asyn
   expect((await s.fetch(keys('b'), { atVersion: v1 })).results).toEqual(new Map([['b', 'note b']]))
   await s.close()
 })
+
+test('text docs are held as ropes: many small edits, strings for every reader, the past, a restart, memoryStats', async () => {
+  const dir = freshDir()
+  const s = await openLevelStore(dir, { uid: 's', historyLimit: 500 })
+  const window = s.subscribe(prefix('', { limit: 2 }))
+  const it = window[Symbol.asyncIterator]()
+  await it.next()
+  let expected = ''
+  const versions: Array<[number, string]> = []
+  const pending: Promise<Versions>[] = []
+  let seed = 1
+  const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n)
+  for (let i = 0; i < 3000; i++) {
+    const len = expected.length
+    let op: unknown[]
+    if (len > 0 && rnd(4) === 0) {
+      const pos = rnd(len)
+      op = pos === 0 ? [{ d: 1 }] : [pos, { d: 1 }]
+      expected = expected.slice(0, pos) + expected.slice(pos + 1)
+    } else {
+      const pos = len === 0 ? 0 : Math.max(0, len - rnd(50))
+      const ins = rnd(10) === 0 ? 'é中 ' : String.fromCharCode(97 + rnd(26))
+      op = pos === 0 ? [ins] : [pos, ins]
+      expected = expected.slice(0, pos) + ins + expected.slice(pos)
+    }
+    pending.push(s.mutate(txn({ doc: { type: 'text', op } as Op })))
+    if (i % 500 === 499) {
+      const vs = await Promise.all(pending.splice(0))
+      versions.push([v(s, vs[vs.length - 1] as Versions), expected])
+    }
+  }
+  const got = (await s.fetch(keys('doc'))).results.get('doc')
+  expect(typeof got).toBe('string')
+  expect(got === expected).toBe(true)
+  // The window's reader got the doc as a string when it entered.
+  const entered = (await it.next()).value
+  expect(typeof entered?.enter?.get('doc')).toBe('string')
+  // Reading the past undoes ropes' ops.
+  const [pastV, pastText] = versions[versions.length - 2] as [number, string]
+  expect((await s.fetch(keys('doc'), { atVersion: { s: pastV } })).results.get('doc') === pastText).toBe(true)
+  const m = s.memoryStats()
+  expect(m.docs).toBe(1)
+  expect(m.textBytes).toBeGreaterThan(expected.length)
+  expect(m.textBytes).toBeLessThan(3 * expected.length + 2000)
+  expect(m.opLogBytes).toBeGreaterThan(0)
+  expect(m.heapEstimate).toBeGreaterThanOrEqual(m.textBytes + m.opLogBytes)
+  window.close()
+  await s.close()
+  const again = await openLevelStore(dir, { cacheSize: 0 })
+  expect((await again.fetch(keys('doc'))).results.get('doc') === expected).toBe(true)
+  await again.mutate(txn({ doc: { type: 'text', op: ['>'] } }))
+  expect((await again.fetch(keys('doc'))).results.get('doc') === '>' + expected).toBe(true)
+  await again.close()
+})
+
+test('a text op that does not fit the doc (past the end, other deleted text) is invalid and changes nothing', async () => {
+  const s = await openLevelStore(freshDir(), { uid: 's' })
+  await s.mutate(txn({ doc: { type: 'text', op: ['hello'] } }))
+  await expectCode(s.mutate(txn({ doc: { type: 'text', op: [3, { d: 5 }] } })), 'invalid')
+  await expectCode(s.mutate(txn({ doc: { type: 'text', op: [{ d: 'jello' }] } })), 'invalid')
+  await expectCode(s.mutate(txn({ other: set(1), doc: { type: 'text', op: [6, 'x'] } })), 'invalid')
+  expect((await s.fetch(keys('doc', 'other'))).results).toEqual(new Map([['doc', 'hello']]))
+  await s.close()
+})

@@ -1,5 +1,6 @@
-// Core's text type edits large strings through a chunked rope (packages/core/src/text-rope.ts, added
-// for this store's large-doc edits). Its results must be exactly ot-text-unicode's.
+// Core's text type edits large strings through a chunk memo (packages/core/src/text-rope.ts, added
+// for this store's large-doc edits) and each op through a TextRope. Its results must be exactly
+// ot-text-unicode's, and an op that does not fit the text is `invalid`, small doc or large.
 import { expect, test } from 'vitest'
 import { type as textType } from 'ot-text-unicode'
 import type { TextOp } from 'ot-text-unicode'
@@ -73,6 +74,16 @@ test('large text edits (apply and undo) equal ot-text-unicode, op after op', () 
       expect(applyOp(mine, undo) === doc).toBe(true)
       expect(textType.apply(stock, stockInvert(op, doc)) === doc).toBe(true)
       doc = mine
+    }
+  }
+})
+
+test('a delete past the end, or of text the doc does not hold, is invalid on small and large strings', () => {
+  for (const doc of ['abc', 'a'.repeat(100_000)]) {
+    const n = doc.length
+    for (const op of [[n - 1, { d: 2 }], [{ d: 'zz' }], [n, 'x', { d: 1 }]]) {
+      expect(() => applyOp(doc, { type: 'text', op } as Op), JSON.stringify(op)).toThrow(expect.objectContaining({ code: 'invalid' }))
+      expect(() => undoOp(doc, { type: 'text', op } as Op), JSON.stringify(op)).toThrow(expect.objectContaining({ code: 'invalid' }))
     }
   }
 })
