@@ -37,6 +37,8 @@ interface Group {
   n: number
   /** The rope generation that may change this group in place; any other copies it first. */
   gen: number
+  /** Heap bytes of the group and its leaves, -1 until counted (reset whenever the group may change). */
+  bytes: number
 }
 
 /** Generations: a rope changes in place only groups of its own generation (see `clone`). */
@@ -109,7 +111,7 @@ function groupsOf(leaves: Leaf[], gen: number, out: Group[]): void {
     const part = leaves.slice(a, a + size)
     let n = 0
     for (const l of part) n += l.n
-    out.push({ leaves: part, n, gen })
+    out.push({ leaves: part, n, gen, bytes: -1 })
   }
 }
 
@@ -272,11 +274,14 @@ export class TextRope {
   /** Approximate heap bytes held (strings + node overhead), for memory accounting. */
   get heapBytes(): number {
     // V8: a string is ~16 bytes of header plus 1 or 2 bytes a unit; a leaf object ~40 bytes and an
-    // array slot 8; a group ~60 bytes.
+    // array slot 8; a group ~60 bytes. Groups keep their count until changed: O(length / 64K).
     let bytes = 64
     for (const g of this.groups) {
-      bytes += 60
-      for (const l of g.leaves) bytes += 64 + l.s.length * (l.wide ? 2 : 1)
+      if (g.bytes < 0) {
+        g.bytes = 60
+        for (const l of g.leaves) g.bytes += 64 + l.s.length * (l.wide ? 2 : 1)
+      }
+      bytes += g.bytes
     }
     return bytes
   }
@@ -325,8 +330,11 @@ export class TextRope {
   /** Group g, made this rope's own to change (copied when it may be shared). */
   private own(g: number): Group {
     const group = this.groups[g] as Group
-    if (group.gen === this.gen) return group
-    const mine: Group = { leaves: group.leaves.slice(), n: group.n, gen: this.gen }
+    if (group.gen === this.gen) {
+      group.bytes = -1
+      return group
+    }
+    const mine: Group = { leaves: group.leaves.slice(), n: group.n, gen: this.gen, bytes: -1 }
     this.groups[g] = mine
     return mine
   }
@@ -575,7 +583,7 @@ export class TextRope {
       const j = g + 1 < this.groups.length ? g : g - 1
       const a = this.groups[j] as Group
       const b = this.groups[j + 1] as Group
-      this.groups.splice(j, 2, { leaves: a.leaves.concat(b.leaves), n: a.n + b.n, gen: this.gen })
+      this.groups.splice(j, 2, { leaves: a.leaves.concat(b.leaves), n: a.n + b.n, gen: this.gen, bytes: -1 })
       this.resetCursor()
       this.splitGroup(j)
       this.resetCursor()
