@@ -613,7 +613,7 @@ export class StatecraftClient {
   /** Sends every outbox entry that may go: durable, and no earlier entry on any of its keys unfinished. */
   pump(): void {
     const s = this.session
-    if (s === undefined || !s.alive) return
+    if (s === undefined || !s.alive || this.entries.length === 0) return
     const busy = new Set<Key>()
     let unpersisted = false
     for (const e of this.entries) {
