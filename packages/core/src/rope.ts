@@ -142,7 +142,18 @@ function append(op: TextOp, c: number | string | { d: string }): void {
   else op[op.length - 1] = { d: ((last as { d: string }).d) + c.d }
 }
 
+/** Set by TextRope's static block: the text as a cons string of the leaves (see `lazyString`). */
+let concatLeaves: (r: TextRope) => string
+
 export class TextRope {
+  static {
+    concatLeaves = r => {
+      const parts: string[] = []
+      for (const g of r.groups) for (const l of g.leaves) parts.push(l.s)
+      return (r.str = concat(parts, 0, parts.length))
+    }
+  }
+
   private groups: Group[] = []
   private gen = ++generations
   private n = 0
@@ -604,3 +615,18 @@ export class TextRope {
 }
 
 export const isTextRope = (v: unknown): v is TextRope => v instanceof TextRope
+
+/**
+ * The rope's text as a balanced concatenation of its leaves, which V8 keeps as cons strings:
+ * nothing is copied until the string is read (then V8 flattens it, and it takes as much memory
+ * again as the leaves). Cached as the rope's string. For code that hands out strings from ropes
+ * it keeps only briefly (core's text ops on plain strings); `toString` suits a rope kept long.
+ */
+export const lazyString = (r: TextRope): string => concatLeaves(r)
+
+function concat(parts: string[], lo: number, hi: number): string {
+  if (hi - lo === 0) return ''
+  if (hi - lo === 1) return parts[lo] as string
+  const mid = (lo + hi) >>> 1
+  return concat(parts, lo, mid) + concat(parts, mid, hi)
+}
