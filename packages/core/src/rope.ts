@@ -277,6 +277,12 @@ export class TextRope {
     r.groups = this.groups.slice()
     r.n = this.n
     r.str = this.str
+    // Same layout, so the cursor and hint hold there too (leaves never change).
+    r.cg = this.cg
+    r.cgStart = this.cgStart
+    r.cl = this.cl
+    r.clStart = this.clStart
+    r.hint(this.hLeaf, this.hPos, this.hUnit)
     // Neither rope owns the shared groups any more.
     this.gen = ++generations
     return r
