@@ -2,7 +2,7 @@
 // in a persistent outbox (the cache), sends them when online — one batch in flight per key, later
 // local edits composed while one is — and keeps every doc it has opened live with one subscription
 // each, transforming pending ops over remote ones. See README.md ("The client SDK").
-import { StatecraftError, composeOps, hasCode, isOTOp, keys, maxVersions, randomId, versionsAtLeast } from '@statecraft/core'
+import { StatecraftError, hasCode, isOTOp, keys, maxVersions, randomId, versionsAtLeast } from '@statecraft/core'
 import type { Key, MutateOptions, Op, Query, Store, Subscription, Update, Value, Versions } from '@statecraft/core'
 import type { Encoding } from '@statecraft/protocol'
 import { backoffDelay, type Backoff } from './backoff.ts'
@@ -805,15 +805,13 @@ export class StatecraftClient {
     if (this.opts.compose === false || e.sent || e.inflight || e.txn.size !== 1 || e.stuckAt !== undefined || e.writes >= MAX_ENTRY_WRITES) return false
     const head = e.txn.get(key)
     if (head === undefined) return false
+    const replaces = head.type === 'set' || head.type === 'del'
     if (op.type === 'set' || op.type === 'del') {
       e.txn.set(key, op)
       e.parts = []
-    } else if (head.type === op.type) {
-      e.parts.push(op) // composed lazily (settle)
-    } else if (head.type === 'set' || head.type === 'del') {
-      const c = composeOps(head, op) // a set with the op applied to its value
-      if (c === undefined) return false
-      e.txn.set(key, c)
+    } else if (head.type === op.type || (replaces && (e.parts[0] ?? op).type === op.type)) {
+      // Composed lazily (settle); after a set/del the parts compose into a set of the new value.
+      e.parts.push(op)
     } else return false
     e.writes++
     e.userRev++

@@ -58,6 +58,24 @@ test('an offline session of 10,000 edits: linear (capped entries), the value rig
   expect((await s.backend.store.getOps(keys('t'), {})).length).toBe(pending)
 })
 
+test('typing after a set composes lazily too: one entry, a set of the typed value', async () => {
+  const s = await server()
+  const c = createClient({ dial: () => s.connectLocal(), offline: true, log: () => {} })
+  open.push(c)
+  await c.cacheReady
+  void c.doc('t').set('start:')
+  const t = c.text('t')
+  for (let i = 0; i < 3000; i++) void t.insert(6 + (i % 7 === 0 ? 0 : i), i % 7 === 0 ? '😀' : 'x')
+  void t.remove(0, 2)
+  const want = t.value
+  expect(c.status.pending).toBe(1)
+  c.goOnline()
+  await c.whenSynced()
+  expect((await s.backend.store.fetch(keys('t'))).results.get('t')).toBe(want)
+  const ops = await s.backend.store.getOps(keys('t'), {})
+  expect(ops.map(o => o.txn.get('t')?.type)).toEqual(['set'])
+})
+
 test('writes composed into one entry share one promise, resolved with the versions of their txn', async () => {
   const s = await server()
   const c = createClient({ dial: () => s.connectLocal(), offline: true, log: () => {} })
