@@ -77,7 +77,8 @@ export class Fanout {
   private sendFiltered(sub: Sub, rec: TxnRecord): void {
     const txn = filterTxn(rec.txn, sub.matches)
     if (txn === undefined) return
-    sub.feed.push({ txns: [withTxn(rec, txn)], versions: rec.versions, caughtUp: true })
+    // Every subscriber that gets the whole txn gets the same content: `rec` says so (Feed.push).
+    sub.feed.push({ txns: [withTxn(rec, txn)], versions: rec.versions, caughtUp: true }, txn.size === rec.txn.size ? rec : undefined)
   }
 
   private sendWindow(sub: Sub, q: RangeQuery, before: Set<Key>, rec: TxnRecord): void {

@@ -29,4 +29,5 @@ export {
   txnToWire, txnFromWire, entriesToWire, entriesFromWire, recordToWire, recordFromWire,
   fetchedToWire, fetchedFromWire, updateToWire, updateFromWire,
 } from './wire.ts'
+export { encodeUpdateBody, updateFrame, type UpdateBody } from './update-frame.ts'
 export { pair, type Port, type LocalPort } from './port.ts'

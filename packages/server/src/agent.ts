@@ -1,9 +1,9 @@
 // The Agent: one per connection. It holds the connection's identity (claims), the store it sees
 // (after rules), its subscriptions and in-flight requests, and enforces the per-connection limits.
 // Every frame is untrusted: a bad one is answered with an error, logged once, and changes nothing.
-import { StatecraftError, randomId, type Json, type Store, type Subscription, type WireError } from '@statecraft/core'
+import { StatecraftError, randomId, type Json, type Store, type Subscription, type Update, type WireError } from '@statecraft/core'
 import {
-  CLOSE_CODES, PROTOCOL_VERSION, codecOf, codecs, decodeClientFrame, frameSize, presenceStateSize, updateToWire,
+  CLOSE_CODES, PROTOCOL_VERSION, codecOf, codecs, decodeClientFrame, frameSize, presenceStateSize, updateFrame, updateToWire,
   type Encoding, type Frame, type Port, type ServerMessage, type WelcomeMessage,
 } from '@statecraft/protocol'
 import { dispatch } from './handlers.ts'
@@ -24,6 +24,21 @@ export interface AgentOptions<C> {
 
 /** Message types whose `id` does not name a new request: an error about a bad one must not carry it. */
 const NOT_OPENING = new Set(['unsubscribe'])
+
+/**
+ * Core's push delivery (`listen` in core/subscription.ts, keyed by this registered symbol): a
+ * subscription made by a store's `makeSubscription` hands each update to a listener in the store's
+ * own call, with no promise and no async iterator per update. Proxies' subscriptions lack it.
+ */
+const LISTEN = Symbol.for('statecraft.subscription.listen')
+interface SubscriptionListener {
+  update(u: Update, shared: object | undefined): void
+  end(err: StatecraftError | undefined): void
+}
+function listen(sub: Subscription, l: SubscriptionListener): boolean {
+  const f = (sub as { [LISTEN]?: unknown })[LISTEN]
+  return typeof f === 'function' && (f as (l: SubscriptionListener) => boolean).call(sub, l) === true
+}
 
 const protocolError = (message: string): StatecraftError => new StatecraftError('protocol', message)
 
@@ -208,14 +223,28 @@ export class Agent<C = unknown> implements Session {
       return
     }
     this.subs.set(id, sub)
-    void this.pump(id, sub)
+    const pushed = listen(sub, {
+      update: (u, shared) => {
+        if (this.subs.get(id) === sub) this.sendUpdate(id, u, shared)
+      },
+      end: err => this.subEnded(id, sub, err ?? new StatecraftError('closed', 'the store ended the subscription')),
+    })
+    if (!pushed) void this.pump(id, sub)
   }
 
+  /** The store ended subscription `id` (not by our close): the client is told, once. */
+  private subEnded(id: number, sub: Subscription, err: unknown): void {
+    if (this.subs.get(id) !== sub) return
+    this.subs.delete(id)
+    this.sendError(id, err)
+  }
+
+  /** Reads a subscription that cannot push (a proxy's) with its async iterator. */
   private async pump(id: number, sub: Subscription): Promise<void> {
     try {
       for await (const u of sub) {
         if (this.subs.get(id) !== sub) return
-        this.send(updateToWire(id, u))
+        this.sendUpdate(id, u, undefined)
       }
       if (this.subs.get(id) === sub) {
         this.subs.delete(id)
@@ -362,20 +391,7 @@ export class Agent<C = unknown> implements Session {
   // ---- frames out
 
   send(msg: ServerMessage): void {
-    if (this.state === 'closed') return
-    // Checked before sending, so one big message (a catch-up, a large fetch) always goes out; a
-    // reader that is really behind is over the limit when the next one comes.
-    const l = this.server.limits
-    const buffered = this.port.bufferedAmount
-    if (buffered > l.hardMaxBufferedBytes) {
-      this.server.log({ level: 'warn', message: `closed a connection with ${buffered} bytes unread`, connection: this.id, code: 'rate-limited' })
-      this.close(CLOSE_CODES.slowReader, 'slow reader')
-      return
-    }
-    if (msg.type === 'update' && buffered > l.maxBufferedBytes) {
-      this.dropSubscriptions(buffered)
-      return
-    }
+    if (!this.mayWrite(msg.type === 'update')) return
     let frame: Frame
     try {
       frame = codecs[this.encoding].encode(msg)
@@ -384,6 +400,41 @@ export class Agent<C = unknown> implements Session {
       return
     }
     this.port.send(frame)
+  }
+
+  /** Sends update `u` of subscription `id`; with `shared`, its body is encoded once for every connection (ServerContext.updateBody). */
+  private sendUpdate(id: number, u: Update, shared: object | undefined): void {
+    if (!this.mayWrite(true)) return
+    let frame: Frame
+    try {
+      frame = shared === undefined ? codecs[this.encoding].encode(updateToWire(id, u)) : updateFrame(id, this.server.updateBody(shared, u, this.encoding))
+    } catch (e) {
+      this.server.log({ level: 'error', message: `could not encode an update message: ${String(e)}`, connection: this.id, code: 'internal' })
+      return
+    }
+    this.port.send(frame)
+  }
+
+  /**
+   * False when nothing may be sent: the connection is closed, or its reader is too slow (closed
+   * past the hard limit; an update past the soft one drops its subscriptions instead).
+   */
+  private mayWrite(update: boolean): boolean {
+    if (this.state === 'closed') return false
+    // Checked before sending, so one big message (a catch-up, a large fetch) always goes out; a
+    // reader that is really behind is over the limit when the next one comes.
+    const l = this.server.limits
+    const buffered = this.port.bufferedAmount
+    if (buffered > l.hardMaxBufferedBytes) {
+      this.server.log({ level: 'warn', message: `closed a connection with ${buffered} bytes unread`, connection: this.id, code: 'rate-limited' })
+      this.close(CLOSE_CODES.slowReader, 'slow reader')
+      return false
+    }
+    if (update && buffered > l.maxBufferedBytes) {
+      this.dropSubscriptions(buffered)
+      return false
+    }
+    return true
   }
 
   /** A slow reader: its send buffer is over the limit. Drop its subscriptions; it resubscribes when it has read. */

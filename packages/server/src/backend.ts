@@ -1,7 +1,7 @@
 // The Backend: one per server. It holds the store, accepts connections (making an Agent for each),
 // runs the heartbeat, and makes re-sent writes safe across connections.
-import { keys, type MutateOptions, type Store, type Txn, type Versions } from '@statecraft/core'
-import { CLOSE_CODES, pair, type LocalPort, type Port } from '@statecraft/protocol'
+import { keys, type MutateOptions, type Store, type Txn, type Update, type Versions } from '@statecraft/core'
+import { CLOSE_CODES, encodeUpdateBody, pair, type Encoding, type LocalPort, type Port, type UpdateBody } from '@statecraft/protocol'
 import { Agent } from './agent.ts'
 import {
   consoleLog, resolveLimits, type Authenticate, type Log, type PresenceAllowed, type Rules, type ServerLimits, type ServerOptions,
@@ -27,6 +27,8 @@ export class Backend<C = unknown> implements ServerContext {
   private readonly timer: ReturnType<typeof setInterval>
   private nextAgent = 1
   private closed = false
+  /** The last shared update's encoded bodies: a publish hands it to every subscriber in one go. */
+  private shared: { token: object; bodies: Partial<Record<Encoding, UpdateBody>> } | undefined
 
   constructor(opts: BackendOptions<C>) {
     this.store = opts.store
@@ -109,6 +111,19 @@ export class Backend<C = unknown> implements ServerContext {
     } finally {
       if (this.applying.get(key) === p) this.applying.delete(key)
     }
+  }
+
+  updateBody(shared: object, u: Update, encoding: Encoding): UpdateBody {
+    let s = this.shared
+    if (s?.token !== shared) {
+      const fresh = { token: shared, bodies: {} }
+      this.shared = s = fresh
+      // Held for this turn only: later publishes bring new tokens, and a large value is not kept.
+      queueMicrotask(() => {
+        if (this.shared === fresh) this.shared = undefined
+      })
+    }
+    return (s.bodies[encoding] ??= encodeUpdateBody(u, encoding))
   }
 
   /** Closes every connection (the store stays open: it is not the server's). */

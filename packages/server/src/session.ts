@@ -1,7 +1,7 @@
 // What a message handler sees of a connection (the Agent) and of the server (the Backend), so the
 // handler table depends on neither class.
-import type { Json, MutateOptions, StatecraftError, Store, Subscription, Txn, Versions } from '@statecraft/core'
-import type { Encoding, ServerMessage } from '@statecraft/protocol'
+import type { Json, MutateOptions, StatecraftError, Store, Subscription, Txn, Update, Versions } from '@statecraft/core'
+import type { Encoding, ServerMessage, UpdateBody } from '@statecraft/protocol'
 import type { Log, ServerLimits } from './options.ts'
 import type { PresenceRooms } from './presence.ts'
 
@@ -13,6 +13,11 @@ export interface ServerContext {
   mutate(store: Store, txn: Txn, options: MutateOptions): Promise<Versions>
   /** The presence rooms of every connection (in memory, never in the store). */
   readonly presence: PresenceRooms
+  /**
+   * The encoded body of update `u`, pushed with `shared` (core's `Feed.push`): every connection
+   * that gets the same `shared` gets the same content, so it is encoded once per encoding.
+   */
+  updateBody(shared: object, u: Update, encoding: Encoding): UpdateBody
 }
 
 export type SessionState = 'hello' | 'authenticating' | 'ready' | 'closed'
