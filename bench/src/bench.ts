@@ -34,7 +34,7 @@ import { manySubscriptions, SUBS, UPDATES } from './many-subs.ts'
 import { heapPerClient } from './memory.ts'
 import type { StoreMemoryStats, System } from './protocol.ts'
 import { pinBenchProcess, PINNING, startServer, type ServerProcess } from './servers.ts'
-import { collect, fmtBytes, fmtInt, fmtMs, fmtRatio, median, pairedRatio, turn } from './stats.ts'
+import { collect, cpuMicros, fmtBytes, fmtInt, fmtMs, fmtRatio, median, pairedRatio, turn } from './stats.ts'
 import { hasTrace, loadTrace, SEQUENTIAL, type Trace } from './traces.ts'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
@@ -55,7 +55,15 @@ const SYSTEMS: System[] = ['statecraft', 'sharedb', 'yjs']
 interface Figure {
   median: number
   runs: number[]
+  /** Where measured (sections 1 and 2): each run's work per CPU-second (client + server process). */
+  cpu?: number[]
   error?: string
+}
+
+/** A run's figure with its work per CPU-second (patches / CPU seconds of the processes doing the work). */
+interface Measured {
+  value: number
+  perCpuSecond: number
 }
 
 const results: Record<string, unknown> = {}
@@ -111,8 +119,9 @@ async function figure(label: string, runs: number, f: (run: number) => Promise<n
  * gc in this process before each run. A system that fails is recorded with its error and not run
  * again; one whose runs have taken `budgetMs` in all is not run again either (it keeps the runs it has).
  */
-async function interleaved<S extends string>(label: string, systems: readonly S[], runs: number, f: (system: S, run: number) => Promise<number>, budgetMs = Infinity): Promise<Record<S, Figure>> {
+async function interleaved<S extends string>(label: string, systems: readonly S[], runs: number, f: (system: S, run: number) => Promise<number | Measured>, budgetMs = Infinity): Promise<Record<S, Figure>> {
   const xs = new Map<S, number[]>(systems.map(s => [s, []]))
+  const cpus = new Map<S, number[]>(systems.map(s => [s, []]))
   const errors = new Map<S, string>()
   const spent = new Map<S, number>(systems.map(s => [s, 0]))
   for (let r = 0; r < runs; r++) {
@@ -122,10 +131,12 @@ async function interleaved<S extends string>(label: string, systems: readonly S[
       collect()
       try {
         const t = performance.now()
-        const x = await guarded(() => f(s, r))
+        const m = await guarded(() => f(s, r))
         spent.set(s, (spent.get(s) ?? 0) + performance.now() - t)
+        const x = typeof m === 'number' ? m : m.value
         xs.get(s)?.push(x)
-        note(`${label} ${s} run ${r + 1}/${runs}: ${x.toFixed(2)}`)
+        if (typeof m !== 'number') cpus.get(s)?.push(m.perCpuSecond)
+        note(`${label} ${s} run ${r + 1}/${runs}: ${x.toFixed(2)}${typeof m === 'number' ? '' : ` (${m.perCpuSecond.toFixed(0)} per CPU-second)`}`)
       } catch (e) {
         const error = e instanceof Error ? e.message : String(e)
         errors.set(s, error)
@@ -136,8 +147,9 @@ async function interleaved<S extends string>(label: string, systems: readonly S[
   const out = {} as Record<S, Figure>
   for (const s of systems) {
     const runsOf = xs.get(s) ?? []
+    const cpu = cpus.get(s) ?? []
     const error = errors.get(s)
-    out[s] = error === undefined ? { median: median(runsOf), runs: runsOf } : { median: NaN, runs: runsOf, error }
+    out[s] = { median: error === undefined ? median(runsOf) : NaN, runs: runsOf, ...(cpu.length > 0 ? { cpu } : {}), ...(error === undefined ? {} : { error }) }
   }
   return out
 }
@@ -148,14 +160,20 @@ async function interleaved<S extends string>(label: string, systems: readonly S[
  */
 const ratios: Record<string, number> = {}
 const ratiosOfMedians: Record<string, number> = {}
+/** The same ratios by CPU time where measured (work per CPU-second, paired by run): `compare --cpu`. */
+const cpuRatios: Record<string, number> = {}
 /** Statecraft's figure over another's: the median of the per-run ratios (see the top of the file). */
 function ratioOf(name: string, a: Figure, b: Figure): number {
   if (a.error !== undefined || b.error !== undefined) return NaN
   const r = pairedRatio(a.runs, b.runs)
   if (Number.isFinite(r)) ratios[name] = Number(r.toFixed(3))
   if (Number.isFinite(a.median) && Number.isFinite(b.median) && b.median > 0) ratiosOfMedians[name] = Number((a.median / b.median).toFixed(3))
+  const c = pairedRatio(a.cpu ?? [], b.cpu ?? [])
+  if (Number.isFinite(c)) cpuRatios[name] = Number(c.toFixed(3))
   return r
 }
+/** The CPU-time ratio `ratioOf` recorded under `name`, formatted. */
+const cpuRatio = (name: string): string => fmtRatio(cpuRatios[name] ?? NaN)
 const ratio = (name: string, a: Figure, b: Figure): string => fmtRatio(ratioOf(name, a, b))
 
 /** One target of issue 9 or 10: what was measured and whether it holds (undefined: not measured). */
@@ -203,12 +221,14 @@ const oneByteString = (s: string): boolean => {
   return true
 }
 
-async function replayOnce(system: System, server: ServerProcess, trace: Trace, key: string, measured = true): Promise<number> {
+async function replayOnce(system: System, server: ServerProcess, trace: Trace, key: string, measured = true): Promise<Measured> {
   // The server's gc, which is also the Statecraft server's heap before the replay.
   const heapBefore = await server.heap()
   const statsBefore = system === 'statecraft' ? await server.memoryStats() : null
   const s = await openText(system, server.url, key)
   try {
+    const serverCpu = await server.cpu()
+    const clientCpu = cpuMicros()
     const start = performance.now()
     for (const txn of trace.txns) {
       for (const p of txn) s.apply(p)
@@ -216,8 +236,10 @@ async function replayOnce(system: System, server: ServerProcess, trace: Trace, k
     }
     await server.waitFor(key, trace.endContent)
     const ms = performance.now() - start
+    const cpuSeconds = (cpuMicros() - clientCpu + ((await server.cpu()) - serverCpu)) / 1e6
+    const result = { value: trace.patches / (ms / 1000), perCpuSecond: trace.patches / cpuSeconds }
     if (s.value !== trace.endContent) throw new Error(`the ${system} client's text is not endContent`)
-    if (!measured) return trace.patches / (ms / 1000)
+    if (!measured) return result
     // Byte for byte: the value the server holds, read back, against endContent, both as UTF-8.
     const held = await server.read(key)
     const expected = Buffer.from(trace.endContent, 'utf8')
@@ -241,7 +263,7 @@ async function replayOnce(system: System, server: ServerProcess, trace: Trace, k
         statsAfter,
       })
     }
-    return trace.patches / (ms / 1000)
+    return result
   } finally {
     await s.close()
   }
@@ -281,12 +303,24 @@ async function traceReplay(traces: Trace[]): Promise<void> {
     ratioTarget('10', `replay ${t.name} ≥ 3× Yjs`, vsYjs, '≥', 3)
   }
   out()
+  cpuTable('replay', traces, ['ShareDB', 'Yjs'])
   const blog = traces.find(t => t.name === 'seph-blog1')
   if (blog !== undefined) {
     const c = byteChecks[blog.name]?.statecraft
     target('10', 'the whole of seph-blog1 replays (Statecraft) to endContent byte for byte', c === undefined ? 'not measured' : `${c.equal} of ${c.runs} runs equal (${fmtInt(c.bytes)} bytes)`, c === undefined || c.runs === 0 ? undefined : c.equal === c.runs)
   }
   memoryAfterReplay(traces)
+}
+
+/** The ratios of sections 1 and 2 again by CPU time (recorded by `ratioOf` under the same names). */
+function cpuTable(section: 'replay' | 'local', traces: Trace[], others: string[]): void {
+  const what = section === 'replay' ? 'edits per CPU-second of the client process and the server process together' : 'patches per CPU-second of the process'
+  out(`The same ratios by CPU time (${what}; median of the per-run ratios). CPU time counts only while a process runs, so these move much less with the machine's load than the wall-clock ratios above; they are not the issue's figures.`)
+  out()
+  out(`| trace | ${others.map(o => `Statecraft / ${o}, CPU time`).join(' | ')} |`)
+  out(`|---|${others.map(() => '---:').join('|')}|`)
+  for (const t of traces) out(`| ${t.name} | ${others.map(o => cpuRatio(`${section} ${t.name} / ${o}`)).join(' | ')} |`)
+  out()
 }
 
 /** The table of the Statecraft server's memory after each replay, and issue 10's target on seph-blog1. */
@@ -333,7 +367,7 @@ async function localApplySection(traces: Trace[]): Promise<void> {
       async s => {
         const r = await localApply(s, trace)
         if (s === 'statecraft') applied.push(r.applied)
-        return r.rate
+        return { value: r.rate, perCpuSecond: r.perCpuSecond }
       },
       budgetMs,
     )
@@ -356,6 +390,7 @@ async function localApplySection(traces: Trace[]): Promise<void> {
     ratioTarget('10', `local apply ${t.name}: \`db.text\` ≥ Yjs \`Y.Text\``, vsYjs, '≥', 1)
   }
   out()
+  cpuTable('local', traces, ['raw OT', 'Yjs'])
 }
 
 // ---- 3. fan-out
@@ -599,5 +634,5 @@ const held = targets.filter(t => t.holds === true).length
 const missed = targets.filter(t => t.holds === false).length
 out()
 out(`${held} of ${targets.length} targets hold, ${missed} missed, ${targets.length - held - missed} not measured in this run.`)
-writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), full: fullRun, overrides: Object.fromEntries(overrides.map(k => [k, process.env[k]])), machine: { ...machine, loadavgEnd: loadEnd, pinning: PINNING ?? null }, runs: RUNS, shortRuns: SHORT_RUNS, seconds: Math.round(seconds), sectionSeconds, ratios, ratiosOfMedians, targets, sections: results, table: lines.join('\n') }, null, 2)}\n`)
+writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), full: fullRun, overrides: Object.fromEntries(overrides.map(k => [k, process.env[k]])), machine: { ...machine, loadavgEnd: loadEnd, pinning: PINNING ?? null }, runs: RUNS, shortRuns: SHORT_RUNS, seconds: Math.round(seconds), sectionSeconds, ratios, ratiosOfMedians, cpuRatios, targets, sections: results, table: lines.join('\n') }, null, 2)}\n`)
 console.error(`wrote ${file}`)

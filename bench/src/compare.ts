@@ -1,13 +1,14 @@
 // Compares the ratios of two bench runs: `tsx src/compare.ts old.json new.json` (results.json
 // files). Prints each ratio of both runs and how far the second is from the first; a change over
 // ±20% is marked. `--of-medians` compares the ratios of the medians instead (results.json keeps
-// both; the table shows the median of the per-run ratios).
+// both; the table shows the median of the per-run ratios); `--cpu` the ratios by CPU time
+// (sections 1 and 2).
 import { readFileSync } from 'node:fs'
 
 const args = process.argv.slice(2)
-const key = args.includes('--of-medians') ? 'ratiosOfMedians' : 'ratios'
-const [a, b] = args.filter(x => x !== '--of-medians')
-if (a === undefined || b === undefined) throw new Error('usage: tsx src/compare.ts [--of-medians] old.json new.json')
+const key = args.includes('--of-medians') ? 'ratiosOfMedians' : args.includes('--cpu') ? 'cpuRatios' : 'ratios'
+const [a, b] = args.filter(x => !x.startsWith('--'))
+if (a === undefined || b === undefined) throw new Error('usage: tsx src/compare.ts [--of-medians | --cpu] old.json new.json')
 const read = (f: string): Record<string, number> => (JSON.parse(readFileSync(f, 'utf8')) as Record<string, Record<string, number> | undefined>)[key] ?? {}
 const ra = read(a)
 const rb = read(b)

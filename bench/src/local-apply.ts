@@ -7,6 +7,7 @@ import { createClient } from '@statecraft/client'
 import { type as textUnicode } from 'ot-text-unicode'
 import * as Y from 'yjs'
 import { textOp } from './clients.ts'
+import { cpuMicros } from './stats.ts'
 import type { Trace } from './traces.ts'
 
 export type LocalSystem = 'statecraft' | 'ot-text-unicode' | 'yjs'
@@ -16,15 +17,17 @@ export type LocalSystem = 'statecraft' | 'ot-text-unicode' | 'yjs'
  * Statecraft, the client's deferred work done (`whenPersisted()`, when the client has it);
  * `applied` until the value is endContent. Throws when the result is not endContent.
  */
-export async function localApply(system: LocalSystem, trace: Trace): Promise<{ rate: number; applied: number }> {
+export async function localApply(system: LocalSystem, trace: Trace): Promise<{ rate: number; applied: number; perCpuSecond: number }> {
   let result: string
   let ms: number
   let total: number | undefined
+  let cpu: number
   if (system === 'statecraft') {
     // Offline from the start, with a dial that is never called.
     const db = createClient({ dial: () => { throw new Error('offline') }, offline: true, log: () => {} })
     await db.cacheReady
     const t = db.text('doc')
+    const cpu0 = cpuMicros()
     const start = performance.now()
     for (const txn of trace.txns) {
       for (const [pos, del, ins] of txn) {
@@ -39,16 +42,20 @@ export async function localApply(system: LocalSystem, trace: Trace): Promise<{ r
       await persisted.whenPersisted()
       total = performance.now() - start
     }
+    cpu = cpuMicros() - cpu0
     await db.close()
   } else if (system === 'ot-text-unicode') {
     let s = ''
+    const cpu0 = cpuMicros()
     const start = performance.now()
     for (const txn of trace.txns) for (const p of txn) s = textUnicode.apply(s, textOp(p))
     result = s
     ms = performance.now() - start
+    cpu = cpuMicros() - cpu0
   } else {
     const doc = new Y.Doc()
     const text = doc.getText('t')
+    const cpu0 = cpuMicros()
     const start = performance.now()
     for (const txn of trace.txns) {
       for (const [pos, del, ins] of txn) {
@@ -60,8 +67,9 @@ export async function localApply(system: LocalSystem, trace: Trace): Promise<{ r
     }
     result = text.toJSON()
     ms = performance.now() - start
+    cpu = cpuMicros() - cpu0
     doc.destroy()
   }
   if (result !== trace.endContent) throw new Error(`${system}: ${trace.name} did not end at endContent`)
-  return { rate: trace.patches / ((total ?? ms) / 1000), applied: trace.patches / (ms / 1000) }
+  return { rate: trace.patches / ((total ?? ms) / 1000), applied: trace.patches / (ms / 1000), perCpuSecond: trace.patches / (cpu / 1e6) }
 }

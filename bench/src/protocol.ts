@@ -14,6 +14,7 @@ export type Request =
   | { id: number; cmd: 'heap' }
   | { id: number; cmd: 'read'; key: string }
   | { id: number; cmd: 'memory-stats' }
+  | { id: number; cmd: 'cpu' }
 
 export interface Reply {
   id: number

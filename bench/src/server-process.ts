@@ -1,7 +1,7 @@
 // One server of the comparison, in its own process (so client and server each get a core), as the
 // package benches do. `tsx server-process.ts statecraft|sharedb|yjs`: it listens on 127.0.0.1 on
 // a free port, sends `{ url }` to the parent over IPC, then answers requests (`wait-for`, `heap`,
-// `read`, `memory-stats`) until the parent disconnects. It runs with --expose-gc (servers.ts):
+// `read`, `memory-stats`, `cpu`) until the parent disconnects. It runs with --expose-gc (servers.ts):
 // `heap` is heapUsed after gc. Statecraft runs on a LevelDB store in a temp dir (removed on exit),
 // with room for 4,000 subscriptions on a connection and a 1 MB text in one frame (section 6, 7);
 // ShareDB on its in-memory db with ot-text-unicode registered; Yjs on @y/websocket-server.
@@ -121,6 +121,12 @@ async function waitFor(key: string, content: string, timeoutMs: number): Promise
   }
 }
 
+/** CPU time this process has used (user + system, every thread), µs. */
+function cpuMicros(): number {
+  const u = process.cpuUsage()
+  return u.user + u.system
+}
+
 function heap(): number {
   const gc = (globalThis as { gc?: () => void }).gc
   if (gc === undefined) throw new Error('run with --expose-gc')
@@ -137,6 +143,7 @@ process.on('message', (m: Request) => {
     if (m.cmd === 'heap') return heap()
     if (m.cmd === 'read') return server.read(m.key)
     if (m.cmd === 'memory-stats') return server.memoryStats()
+    if (m.cmd === 'cpu') return cpuMicros()
     throw new Error(`unknown command ${JSON.stringify(m)}`)
   }
   run().then(

@@ -32,6 +32,8 @@ export interface ServerProcess {
   read(key: string): Promise<unknown>
   /** The store's `memoryStats()`, or null when it has none. */
   memoryStats(): Promise<StoreMemoryStats | null>
+  /** CPU time the server process has used so far (user + system), µs. */
+  cpu(): Promise<number>
   stop(): Promise<void>
 }
 
@@ -82,6 +84,7 @@ export async function startServer(system: System): Promise<ServerProcess> {
     heap: async () => (await request({ cmd: 'heap' })) as number,
     read: key => request({ cmd: 'read', key }),
     memoryStats: async () => (await request({ cmd: 'memory-stats' })) as StoreMemoryStats | null,
+    cpu: async () => (await request({ cmd: 'cpu' })) as number,
     stop: async () => {
       if (child.exitCode === null && child.connected) child.disconnect()
       const t = setTimeout(() => child.kill(), 5000)

@@ -61,3 +61,9 @@ export async function settle(maxMs = 50): Promise<void> {
     if (late < 0.5 || performance.now() > until) return
   }
 }
+
+/** CPU time this process has used (user + system, every thread), µs. */
+export function cpuMicros(): number {
+  const u = process.cpuUsage()
+  return u.user + u.system
+}
