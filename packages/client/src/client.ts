@@ -795,7 +795,8 @@ export class StatecraftClient {
     if (doc.pending[0] === e && this.session?.alive === true) this.scheduleFlush()
     else this.flushSoon()
     doc.notify(op)
-    if (e !== last) this.emitStatus()
+    // Status listeners (status.subscribe, live queries laying pending writes over their rows); none: nothing to do.
+    this.emitStatus()
     // Every write composed into one entry shares its promise: they are acknowledged together.
     return (e.deferred ??= deferred()).promise
   }

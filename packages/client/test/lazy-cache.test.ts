@@ -3,7 +3,7 @@
 // holding only what was committed before — restarts with no write lost that was durable and none
 // applied twice. "Crash" = the cache stops taking commits, then the client is dropped.
 import { afterEach, expect, test } from 'vitest'
-import { keys, memoryStore } from '@statecraft/core'
+import { keys, memoryStore, prefix } from '@statecraft/core'
 import { createServer, type StatecraftServer } from '@statecraft/server'
 import { runConvergenceFuzz, rng } from '@statecraft/test-kit'
 import { createClient, memoryCache, type ClientCache, type StatecraftClient } from '@statecraft/client'
@@ -74,6 +74,21 @@ test('typing after a set composes lazily too: one entry, a set of the typed valu
   expect((await s.backend.store.fetch(keys('t'))).results.get('t')).toBe(want)
   const ops = await s.backend.store.getOps(keys('t'), {})
   expect(ops.map(o => o.txn.get('t')?.type)).toEqual(['set'])
+})
+
+test('a live query shows every local write, also those composed into an unsent entry', async () => {
+  const s = await server()
+  const c = createClient({ dial: () => s.connectLocal(), offline: true, log: () => {} })
+  open.push(c)
+  await c.cacheReady
+  const seen: unknown[] = []
+  c.query(prefix('todos/')).subscribe(rows => seen.push(rows.get('todos/1')))
+  const todo = c.doc<{ title: string; done: boolean }>('todos/1')
+  void todo.set({ title: 'a', done: false })
+  void todo.setAt(['done'], true)
+  void todo.setAt(['title'], 'b')
+  expect(c.status.pending).toBe(1)
+  expect(seen.at(-1)).toEqual({ title: 'b', done: true })
 })
 
 test('writes composed into one entry share one promise, resolved with the versions of their txn', async () => {
