@@ -4,6 +4,7 @@ import { StatecraftError } from '@statecraft/core'
 import { clientMessageSchema, type ClientMessage } from './client-messages.ts'
 import { serverMessageSchema, type ServerMessage } from './server-messages.ts'
 import { codecOf, type Frame } from './codec.ts'
+import { fastClientMessage, fastServerMessage } from './fast-check.ts'
 import type { Encoding } from './version.ts'
 
 export type Parsed<T> =
@@ -31,7 +32,7 @@ function salvage(raw: unknown): { id?: number; type?: string } {
   return out
 }
 
-function parseWith<T>(schema: z.ZodType<T>, frame: Frame): Parsed<T> {
+function parseWith<T>(schema: z.ZodType<T>, fast: (raw: unknown) => T | undefined, frame: Frame): Parsed<T> {
   const codec = codecOf(frame)
   let raw: unknown
   try {
@@ -40,6 +41,9 @@ function parseWith<T>(schema: z.ZodType<T>, frame: Frame): Parsed<T> {
     const why = e instanceof Error ? e.message : String(e)
     return { ok: false, error: new StatecraftError('protocol', `malformed ${codec.encoding} frame: ${why.slice(0, MAX_MESSAGE)}`) }
   }
+  // The hot messages, when certainly valid, skip zod (fast-check.ts); the rest and anything doubtful take it.
+  const quick = fast(raw)
+  if (quick !== undefined) return { ok: true, msg: quick, encoding: codec.encoding }
   let r: z.ZodSafeParseResult<T>
   try {
     r = schema.safeParse(raw)
@@ -52,7 +56,7 @@ function parseWith<T>(schema: z.ZodType<T>, frame: Frame): Parsed<T> {
 }
 
 /** Decodes and validates a frame a client sent. */
-export const decodeClientFrame = (frame: Frame): Parsed<ClientMessage> => parseWith(clientMessageSchema, frame)
+export const decodeClientFrame = (frame: Frame): Parsed<ClientMessage> => parseWith(clientMessageSchema, fastClientMessage, frame)
 
 /** Decodes and validates a frame a server sent. */
-export const decodeServerFrame = (frame: Frame): Parsed<ServerMessage> => parseWith(serverMessageSchema, frame)
+export const decodeServerFrame = (frame: Frame): Parsed<ServerMessage> => parseWith(serverMessageSchema, fastServerMessage, frame)
