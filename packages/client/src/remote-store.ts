@@ -7,7 +7,7 @@ import {
   type StoreInfo, type SubscribeOptions, type Subscription, type Txn, type TxnRecord, type Update, type Versions,
 } from '@statecraft/core'
 import {
-  PROTOCOL_VERSION, codecs, decodeServerFrame, fetchedFromWire, frameSize, recordFromWire, txnToWire,
+  CAPABILITIES, PROTOCOL_VERSION, codecs, decodeServerFrame, fetchedFromWire, frameSize, recordFromWire, txnToWire,
   updateFromWire, type Codec, type Encoding, type Frame, type Limits, type Port, type ServerMessage, type UpdateMessage,
   type WelcomeMessage,
 } from '@statecraft/protocol'
@@ -220,7 +220,10 @@ export class Remote implements RemoteStore {
         clearTimeout(timer)
         reject(new StatecraftError('closed', `the connection closed before the welcome (${code}${reason === '' ? '' : ' ' + reason})`))
       }
-      const hello = { type: 'hello', protocol: PROTOCOL_VERSION, encoding: this.codec.encoding, ...(token === undefined ? {} : { token }) }
+      // mutated-in-update: a write's reply may ride in the update that carries it (one frame, not two).
+      const hello = {
+        type: 'hello', protocol: PROTOCOL_VERSION, encoding: this.codec.encoding, capabilities: [CAPABILITIES.mutatedInUpdate], ...(token === undefined ? {} : { token }),
+      }
       port.send(this.codec.encode(hello))
     })
   }
@@ -328,6 +331,8 @@ export class Remote implements RemoteStore {
         return
       case 'update':
         this.onUpdate(m)
+        // Replies to our writes that rode in it (mutated-in-update), after the update as the server means.
+        if (m.mutated !== undefined) for (const a of m.mutated) this.answer(c, a.id, { type: 'mutated', id: a.id, versions: a.versions })
         return
       case 'presence':
         this.rooms.get(m.room)?.onSnapshot(m)

@@ -66,7 +66,14 @@ function isRecords(v: unknown): boolean {
   return true
 }
 
-const UPDATE = new Set(['type', 'id', 'replace', 'txns', 'leave', 'enter', 'versions', 'caughtUp'])
+const UPDATE = new Set(['type', 'id', 'replace', 'txns', 'leave', 'enter', 'versions', 'caughtUp', 'mutated'])
+const ACK = new Set(['id', 'versions'])
+
+function isAcks(v: unknown): boolean {
+  if (!Array.isArray(v)) return false
+  for (const a of v) if (!isObj(a) || !onlyKnown(a, ACK) || !isId(a.id) || !isVersions(a.versions)) return false
+  return true
+}
 const MUTATED = new Set(['type', 'id', 'versions'])
 const FETCHED = new Set(['type', 'id', 'results', 'versions', 'more'])
 const OPS = new Set(['type', 'id', 'txns'])
@@ -80,6 +87,7 @@ export function fastServerMessage(raw: unknown): ServerMessage | undefined {
       if ('replace' in raw && !isEntries(raw.replace)) return undefined
       if ('leave' in raw && !isStringArray(raw.leave)) return undefined
       if ('enter' in raw && !isEntries(raw.enter)) return undefined
+      if ('mutated' in raw && !isAcks(raw.mutated)) return undefined
       return raw as ServerMessage
     case 'mutated':
       return onlyKnown(raw, MUTATED) && isId(raw.id) && isVersions(raw.versions) ? (raw as ServerMessage) : undefined

@@ -1,6 +1,6 @@
 // @statecraft/protocol: the messages a Statecraft client and server exchange, their schemas, the
 // frame codecs and the in-process port pair. PROTOCOL.md at the repository root describes the wire.
-export { PROTOCOL_VERSION, ENCODINGS, CLOSE_CODES, type Encoding } from './version.ts'
+export { PROTOCOL_VERSION, ENCODINGS, CLOSE_CODES, CAPABILITIES, type Encoding } from './version.ts'
 export { isJson, isValue, isJsonObject, MAX_DEPTH } from './wire-value.ts'
 export {
   idSchema, keySchema, versionsSchema, jsonSchema, valueSchema, jsonObjectSchema, querySchema, opSchema, txnSchema,

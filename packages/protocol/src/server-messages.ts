@@ -53,6 +53,11 @@ export const updateSchema = z.object({
   enter: entriesSchema.exactOptional(),
   versions: versionsSchema,
   caughtUp: z.boolean(),
+  /**
+   * Replies to this connection's `mutate`s, each as its own `mutated` message would have been:
+   * only to a client that asked for `mutated-in-update`, and applied after the update.
+   */
+  mutated: z.array(z.object({ id: idSchema, versions: versionsSchema })).exactOptional(),
 })
 
 /** Subscription `id` is closed; no update for it follows. */

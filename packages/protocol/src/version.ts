@@ -7,6 +7,14 @@ export const PROTOCOL_VERSION = 1
 export type Encoding = 'msgpack' | 'json'
 export const ENCODINGS: readonly Encoding[] = ['msgpack', 'json']
 
+/**
+ * Optional behaviours a client asks for in `hello.capabilities` and a server that has them lists in
+ * `welcome.capabilities` (PROTOCOL.md §10). `mutated-in-update`: the reply to a `mutate` may come
+ * inside an `update` of the same connection that carries the write (its `mutated` field) instead of
+ * as a frame of its own.
+ */
+export const CAPABILITIES = { mutatedInUpdate: 'mutated-in-update' } as const
+
 /** WebSocket close codes the protocol uses (4000–4999 is the application range). */
 export const CLOSE_CODES = {
   /** The server is shutting down; reconnect later. */

@@ -8,6 +8,7 @@ const good: object[] = [
   { type: 'update', id: 1, txns: [{ versions: { s: 2 }, txn: [['k', { type: 'set', value: { a: [1, 'x', null] } }]], meta: { c: 'c1', s: 3 } }], versions: { s: 2 }, caughtUp: true },
   { type: 'update', id: 0, replace: [['a', 1], ['b', new Uint8Array([1])]], txns: [], leave: ['x'], enter: [['e', 'v']], versions: { s: 1, t: 0 }, caughtUp: false },
   { type: 'update', id: 9, txns: [{ versions: { s: 3 }, txn: [['k', { type: 'del' }], ['t', { type: 'text', op: [2, 'hi', { d: 1 }] }]] }], versions: { s: 3 }, caughtUp: true },
+  { type: 'update', id: 2, txns: [], versions: { s: 2 }, caughtUp: true, mutated: [{ id: 3, versions: { s: 2 } }] },
   { type: 'mutated', id: 4, versions: { s: 5 } },
   { type: 'fetched', id: 5, results: [['a', { x: 1 }]], versions: { s: 5 }, more: true },
   { type: 'ops', id: 6, txns: [{ versions: { s: 1 }, txn: [['a', { type: 'json1', op: ['x', { i: 1 }] }]] }] },

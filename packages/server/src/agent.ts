@@ -1,9 +1,9 @@
 // The Agent: one per connection. It holds the connection's identity (claims), the store it sees
 // (after rules), its subscriptions and in-flight requests, and enforces the per-connection limits.
 // Every frame is untrusted: a bad one is answered with an error, logged once, and changes nothing.
-import { StatecraftError, randomId, type Json, type Store, type Subscription, type Update, type WireError } from '@statecraft/core'
+import { StatecraftError, randomId, type Json, type Store, type Subscription, type Update, type Versions, type WireError } from '@statecraft/core'
 import {
-  CLOSE_CODES, PROTOCOL_VERSION, codecOf, codecs, decodeClientFrame, frameSize, presenceStateSize, updateFrame, updateToWire,
+  CAPABILITIES, CLOSE_CODES, PROTOCOL_VERSION, codecOf, codecs, decodeClientFrame, frameSize, presenceStateSize, updateFrame, updateToWire,
   type Encoding, type Frame, type Port, type ServerMessage, type WelcomeMessage,
 } from '@statecraft/protocol'
 import { dispatch } from './handlers.ts'
@@ -42,6 +42,24 @@ function listen(sub: Subscription, l: SubscriptionListener): boolean {
 
 const protocolError = (message: string): StatecraftError => new StatecraftError('protocol', message)
 
+/** An update held until the end of the turn (see `deliver`), with the `mutated` replies it carries. */
+interface Held {
+  id: number
+  sub: Subscription
+  u: Update
+  shared: object | undefined
+  acks: { id: number; versions: Versions }[]
+}
+
+const sameVersions = (a: Versions, b: Versions): boolean => {
+  let n = 0
+  for (const k in a) {
+    if (a[k] !== b[k]) return false
+    n++
+  }
+  return n === Object.keys(b).length
+}
+
 /** This connection in a presence room: waiting for its permission check, or in. */
 type Membership = { joined: false; id: number; state: Json | null } | { joined: true; member: PresenceMember }
 
@@ -64,6 +82,13 @@ export class Agent<C = unknown> implements Session {
   private readonly rooms = new Map<string, Membership>()
   /** Open presence-join ids → their rooms. */
   private readonly joining = new Map<number, string>()
+  /** The client asked for `mutated-in-update` (its hello's capabilities). */
+  private ackInUpdate = false
+  /** This connection's mutates in flight. */
+  private mutating = 0
+  /** Updates held until the end of this turn, so that a `mutated` reply due in it can ride in one. */
+  private held: Held[] = []
+  private flushScheduled = false
 
   constructor(private readonly port: Port, opts: AgentOptions<C>) {
     this.id = opts.id
@@ -134,12 +159,13 @@ export class Agent<C = unknown> implements Session {
 
   // ---- Session
 
-  open(protocol: number, token: string | undefined, encoding: Encoding): void {
+  open(protocol: number, token: string | undefined, encoding: Encoding, capabilities: readonly string[]): void {
     if (this.state !== 'hello') {
       this.refuse(protocolError('hello was already sent'))
       return
     }
     this.encoding = encoding
+    this.ackInUpdate = capabilities.includes(CAPABILITIES.mutatedInUpdate)
     if (protocol !== PROTOCOL_VERSION) {
       this.refuse(new StatecraftError('unsupported', `this server speaks protocol version ${PROTOCOL_VERSION}, not ${protocol}`, { protocol: PROTOCOL_VERSION }))
       this.close(CLOSE_CODES.unsupportedVersion, 'unsupported protocol version')
@@ -178,18 +204,19 @@ export class Agent<C = unknown> implements Session {
         maxPresenceRooms: l.maxPresenceRooms, maxPresenceStateBytes: l.maxPresenceStateBytes, presenceIntervalMs: l.presenceIntervalMs,
       },
       heartbeatMs: this.server.heartbeatMs,
-      capabilities: ['presence'],
+      capabilities: ['presence', CAPABILITIES.mutatedInUpdate],
     }
     this.send(welcome)
   }
 
-  request(id: number, run: (store: Store, server: ServerContext) => Promise<ServerMessage>): void {
+  request(id: number, run: (store: Store, server: ServerContext) => Promise<ServerMessage>, mutate = false): void {
     if (!this.admit(id)) return
     if (this.inflight.size >= this.server.limits.maxInFlight) {
       this.refuse(new StatecraftError('rate-limited', `over ${this.server.limits.maxInFlight} requests in flight`, { limit: 'maxInFlight' }), id)
       return
     }
     this.inflight.add(id)
+    if (mutate) this.mutating++
     let reply: Promise<ServerMessage>
     try {
       // Called synchronously, so one connection's requests reach the store in the order they came.
@@ -200,10 +227,13 @@ export class Agent<C = unknown> implements Session {
     void reply.then(
       msg => {
         this.inflight.delete(id)
+        if (mutate) this.mutating--
+        if (msg.type === 'mutated' && this.attachReply(msg.id, msg.versions)) return
         this.send(msg)
       },
       (e: unknown) => {
         this.inflight.delete(id)
+        if (mutate) this.mutating--
         this.sendError(id, e)
       },
     )
@@ -224,9 +254,7 @@ export class Agent<C = unknown> implements Session {
     }
     this.subs.set(id, sub)
     const pushed = listen(sub, {
-      update: (u, shared) => {
-        if (this.subs.get(id) === sub) this.sendUpdate(id, u, shared)
-      },
+      update: (u, shared) => this.deliver(id, sub, u, shared),
       end: err => this.subEnded(id, sub, err ?? new StatecraftError('closed', 'the store ended the subscription')),
     })
     if (!pushed) void this.pump(id, sub)
@@ -244,7 +272,7 @@ export class Agent<C = unknown> implements Session {
     try {
       for await (const u of sub) {
         if (this.subs.get(id) !== sub) return
-        this.sendUpdate(id, u, undefined)
+        this.deliver(id, sub, u, undefined)
       }
       if (this.subs.get(id) === sub) {
         this.subs.delete(id)
@@ -402,6 +430,64 @@ export class Agent<C = unknown> implements Session {
     this.port.send(frame)
   }
 
+  /**
+   * Sends update `u` of subscription `id` — or, while this connection (which asked for
+   * `mutated-in-update`) has a mutate in flight, holds it and every later update until the end of
+   * the turn: the update a write makes is published just before the write's reply is due, so the
+   * reply then rides in it (`attachReply`), one frame instead of two, and the other connections'
+   * copies of the update go out first.
+   */
+  private deliver(id: number, sub: Subscription, u: Update, shared: object | undefined): void {
+    if (this.subs.get(id) !== sub) return
+    if (this.held.length === 0 && !(this.ackInUpdate && this.mutating > 0)) {
+      this.sendUpdate(id, u, shared)
+      return
+    }
+    this.held.push({ id, sub, u, shared, acks: [] })
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    setImmediate(() => this.flushHeld())
+  }
+
+  /** Puts a `mutated` reply into a held update carrying the write (same versions); false when none does. */
+  private attachReply(id: number, versions: Versions): boolean {
+    for (let i = this.held.length - 1; i >= 0; i--) {
+      const h = this.held[i] as Held
+      if (h.u.txns.some(r => sameVersions(r.versions, versions))) {
+        h.acks.push({ id, versions })
+        return true
+      }
+    }
+    return false
+  }
+
+  /** Sends the held updates in order; the replies of one that can no longer go are sent on their own. */
+  private flushHeld(): void {
+    this.flushScheduled = false
+    const held = this.held
+    this.held = []
+    for (const h of held) {
+      const open = this.subs.get(h.id) === h.sub
+      if (h.acks.length === 0) {
+        if (open) this.sendUpdate(h.id, h.u, h.shared)
+        continue
+      }
+      if (open && this.mayWrite(true)) {
+        let frame: Frame | undefined
+        try {
+          frame = codecs[this.encoding].encode({ ...updateToWire(h.id, h.u), mutated: h.acks })
+        } catch (e) {
+          this.server.log({ level: 'error', message: `could not encode an update message: ${String(e)}`, connection: this.id, code: 'internal' })
+        }
+        if (frame !== undefined) {
+          this.port.send(frame)
+          continue
+        }
+      }
+      for (const a of h.acks) this.send({ type: 'mutated', id: a.id, versions: a.versions })
+    }
+  }
+
   /** Sends update `u` of subscription `id`; with `shared`, its body is encoded once for every connection (ServerContext.updateBody). */
   private sendUpdate(id: number, u: Update, shared: object | undefined): void {
     if (!this.mayWrite(true)) return
@@ -475,6 +561,7 @@ export class Agent<C = unknown> implements Session {
     this.state = 'closed'
     for (const sub of this.subs.values()) sub.close()
     this.subs.clear()
+    this.held = []
     this.leaveAllRooms()
     this.opts.onClose(this)
   }

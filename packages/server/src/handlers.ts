@@ -15,7 +15,7 @@ function pick<T extends object, K extends keyof T>(o: T, ks: readonly K[]): { [P
 }
 
 export const handlers: HandlerTable = {
-  hello: (s, m, encoding) => s.open(m.protocol, m.token, m.encoding ?? encoding),
+  hello: (s, m, encoding) => s.open(m.protocol, m.token, m.encoding ?? encoding, m.capabilities ?? []),
 
   fetch: (s, m) =>
     s.request(m.id, async store => fetchedToWire(m.id, await store.fetch(m.query, pick(m, ['atVersion', 'minVersion']) as FetchOptions))),
@@ -30,7 +30,7 @@ export const handlers: HandlerTable = {
     s.request(m.id, async (store, server) => {
       const opts = pick(m, ['baseVersions', 'conflictKeys', 'clientId', 'seq', 'meta']) as MutateOptions
       return { type: 'mutated', id: m.id, versions: await server.mutate(store, txnFromWire(m.txn), opts) }
-    }),
+    }, true),
 
   subscribe: (s, m) => s.subscribe(m.id, store => store.subscribe(m.query, pick(m, ['fromVersion']) as SubscribeOptions)),
 

@@ -26,9 +26,9 @@ export interface Session {
   readonly id: string
   readonly state: SessionState
   /** Answers a hello: checks the version, authenticates the token, then sends `welcome`. */
-  open(protocol: number, token: string | undefined, encoding: Encoding): void
-  /** Runs a request (fetch, getOps, mutate) against the connection's store and sends its reply. */
-  request(id: number, run: (store: Store, server: ServerContext) => Promise<ServerMessage>): void
+  open(protocol: number, token: string | undefined, encoding: Encoding, capabilities: readonly string[]): void
+  /** Runs a request (fetch, getOps, mutate: `mutate` true) against the connection's store and sends its reply. */
+  request(id: number, run: (store: Store, server: ServerContext) => Promise<ServerMessage>, mutate?: boolean): void
   /** Opens subscription `id` and streams its updates. */
   subscribe(id: number, open: (store: Store) => Subscription): void
   unsubscribe(id: number): void

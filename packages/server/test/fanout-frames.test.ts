@@ -79,3 +79,53 @@ test('a subscription the store ends is reported once with its error; unsubscribe
   await new Promise(r => setTimeout(r, 20))
   expect(c.received.filter(m => 'id' in m && m.id === 1)).toEqual([])
 })
+
+test.each(['msgpack', 'json'] as const)('mutated-in-update (%s): a write\'s reply rides in the update carrying it, to a client that asked; others get it alone', async enc => {
+  const store = memoryStore({ uid: 's' })
+  const server = await serve(store)
+  const asks = await RawClient.open(server, 'local', enc)
+  asks.send({ type: 'hello', protocol: 1, capabilities: ['mutated-in-update'] })
+  expect(await asks.next(m => m.type === 'welcome')).toMatchObject({ capabilities: expect.arrayContaining(['mutated-in-update']) as unknown })
+  const plain = await RawClient.open(server, 'local', enc)
+  await plain.hello()
+  for (const c of [asks, plain]) {
+    c.send({ type: 'subscribe', id: 1, query: keys('a') })
+    await c.next(m => m.type === 'update')
+  }
+  asks.send({ type: 'mutate', id: 2, txn: [['a', { type: 'set', value: 1 }]] })
+  expect(await asks.next(m => m.type === 'update')).toMatchObject({ id: 1, txns: [{ versions: { s: 1 } }], mutated: [{ id: 2, versions: { s: 1 } }] })
+  plain.send({ type: 'mutate', id: 3, txn: [['a', { type: 'set', value: 2 }]] })
+  expect(await plain.next(m => m.type === 'mutated')).toEqual({ type: 'mutated', id: 3, versions: { s: 2 } })
+  const u = await plain.next(m => m.type === 'update')
+  expect(u).not.toHaveProperty('mutated')
+  // The other write's update reached `asks` with no reply in it; a write on a key it does not watch is answered alone.
+  expect(await asks.next(m => m.type === 'update')).not.toHaveProperty('mutated')
+  asks.send({ type: 'mutate', id: 4, txn: [['z', { type: 'set', value: 1 }]] })
+  expect(await asks.next(m => m.type === 'mutated')).toEqual({ type: 'mutated', id: 4, versions: { s: 3 } })
+  // Unsubscribed while its update is held: no update after `unsubscribed`, and the reply still comes.
+  asks.send({ type: 'mutate', id: 5, txn: [['a', { type: 'set', value: 3 }]] })
+  asks.send({ type: 'unsubscribe', id: 1 })
+  await asks.next(m => m.type === 'unsubscribed')
+  expect(await asks.next(m => m.type === 'mutated' || (m.type === 'update' && m.mutated !== undefined))).toMatchObject({ id: 5, versions: { s: 4 } })
+  await new Promise(r => setTimeout(r, 20))
+  expect(asks.received.filter(m => m.type === 'update')).toEqual([])
+})
+
+test('mutated-in-update over the remote store: writes resolve with their versions, in order, the subscription sees each once', async () => {
+  const store = memoryStore({ uid: 's' })
+  const server = await serve(store)
+  const { connect } = await import('@statecraft/client')
+  const remote = await connect(() => server.connectLocal(), { log: () => {} })
+  cleanup.push(() => remote.close())
+  const sub = remote.subscribe(keys('a'))
+  const it = sub[Symbol.asyncIterator]()
+  await it.next()
+  const vs = await Promise.all(Array.from({ length: 20 }, (_, i) => remote.mutate(new Map([['a', { type: 'set', value: i }]]))))
+  expect(vs).toEqual(Array.from({ length: 20 }, (_, i) => ({ s: i + 1 })))
+  const seen: number[] = []
+  while (seen.length < 20) {
+    const u = (await it.next()).value as { txns: { versions: { s: number } }[] }
+    for (const r of u.txns) seen.push(r.versions.s)
+  }
+  expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+})
