@@ -54,7 +54,7 @@ class MemoryStore implements Store, CommitSource {
   private readonly sorted: Key[] = []
   private readonly keyVersions = new Map<Key, number>()
   /** The op log; entries before `logHead` are dropped (compacted away in batches, so trimming is O(1) per write). */
-  private log: LogEntry[] = []
+  private log: (LogEntry | undefined)[] = []
   private logHead = 0
   private readonly clients = new Map<string, ClientSeqs>()
   private readonly fanout: Fanout
@@ -217,7 +217,8 @@ class MemoryStore implements Store, CommitSource {
   private trimLog(): void {
     const kept = this.log.length - this.logHead
     if (kept <= this.historyLimit) return
-    this.logHead += kept - this.historyLimit
+    // Dropped entries are released now, not when the array is next compacted (which keeps up to historyLimit of them).
+    for (let i = kept - this.historyLimit; i > 0; i--) this.log[this.logHead++] = undefined
     if (this.logHead > 1024 && this.logHead * 2 > this.log.length) {
       this.log = this.log.slice(this.logHead)
       this.logHead = 0

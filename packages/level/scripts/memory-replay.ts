@@ -3,6 +3,8 @@
 // store, one txn per patch (after a warm-up replay into another store, so that compiled code and
 // its metadata are not counted), then reports the heap growth after a full GC against the final text's
 // size and the store's own memoryStats(). Issue 10's goal: growth within 2× of text + retained op log.
+// Then it replays the trace again into a second doc: that growth should be the second text alone
+// (nothing kept per txn beyond the bounded in-memory op log).
 //
 //   pnpm --filter @statecraft/level exec node --expose-gc --import tsx scripts/memory-replay.ts [trace=seph-blog1] [sync=false] [historyLimit=10000]
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -37,14 +39,14 @@ const spaces = (): Record<string, number> => Object.fromEntries(getHeapSpaceStat
 const kb = (n: number): string => `${(n / 1024).toFixed(0)} KB`
 
 /** Each patch as its own txn, 256 in flight (group commit); no base version, so each op applies at its raw position in queue order, the trace's. */
-async function run(store: LevelStore, ps: Patch[]): Promise<void> {
+async function run(store: LevelStore, ps: Patch[], key = 'doc'): Promise<void> {
   let inflight: Promise<unknown>[] = []
   for (const [pos, del, ins] of ps) {
     const op: (number | string | { d: number })[] = []
     if (pos > 0) op.push(pos)
     if (del > 0) op.push({ d: del })
     if (ins !== '') op.push(ins)
-    inflight.push(store.mutate(new Map<string, Op>([['doc', { type: 'text', op } as Op]])))
+    inflight.push(store.mutate(new Map<string, Op>([[key, { type: 'text', op } as Op]])))
     if (inflight.length >= 256) {
       await Promise.all(inflight)
       inflight = []
@@ -81,6 +83,8 @@ try {
   console.log(`memoryStats: ${JSON.stringify(stats)}`)
   console.log(`growth / (text + opLogBytes) = ${((afterRead - before) / (text + stats.opLogBytes)).toFixed(2)}; heapEstimate / growth = ${(stats.heapEstimate / (afterRead - before)).toFixed(2)}`)
   console.log(`stats: ${JSON.stringify(store.stats())}`)
+  await run(store, patches, 'doc2')
+  console.log(`a second replay into another doc grows the heap by ${kb(heap() - afterRead)} (its text: ${kb(text)})`)
   await store.close()
 } finally {
   rmSync(dir, { recursive: true, force: true })
