@@ -70,6 +70,10 @@ test('transactions are serializable: concurrent increments from two clients all 
     }, { maxAttempts: 50 })
   await Promise.all([...Array.from({ length: 10 }, () => inc(a)), ...Array.from({ length: 10 }, () => inc(b))])
   await a.whenSynced()
+  // whenSynced covers a's own writes only: b's last ones may still be on their way to a (the server
+  // may hold a connection's updates to the end of a turn), so wait for them to arrive.
+  const deadline = Date.now() + 2000
+  while ((a.doc('counter').value as { n: number }).n < 20 && Date.now() < deadline) await new Promise(r => setTimeout(r, 5))
   expect(await a.doc('counter').get()).toEqual({ n: 20 })
 })
 
