@@ -31,3 +31,4 @@ export {
 } from './wire.ts'
 export { encodeUpdateBody, updateFrame, type UpdateBody } from './update-frame.ts'
 export { pair, type Port, type LocalPort } from './port.ts'
+export { socketPort, type SocketPortOptions, type WebSocketLike } from './socket-port.ts'
