@@ -6,7 +6,7 @@
 // Then it replays the trace again into a second doc: that growth should be the second text alone
 // (nothing kept per txn beyond the bounded in-memory op log).
 //
-//   pnpm --filter @statecraft/level exec node --expose-gc --import tsx scripts/memory-replay.ts [trace=seph-blog1] [sync=false] [historyLimit=10000]
+//   pnpm --filter @statecraft/level exec node --expose-gc --import tsx scripts/memory-replay.ts [trace=seph-blog1] [sync=false] [historyLimit=10000] [seqs]
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -20,6 +20,9 @@ type Patch = [number, number, string]
 const name = process.argv[2] ?? 'seph-blog1'
 const sync = process.argv[3] === 'true'
 const historyLimit = Number(process.argv[4] ?? 10_000)
+/** Whether each txn carries a clientId and seq (as the client SDK's do), so the seqs' memory counts too. */
+const withSeqs = process.argv[5] === 'seqs'
+let seq = 0
 const file = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'traces', `${name}.json.gz`)
 if (!existsSync(file)) throw new Error(`no trace at ${file}`)
 const gc = (globalThis as { gc?: () => void }).gc
@@ -46,7 +49,8 @@ async function run(store: LevelStore, ps: Patch[], key = 'doc'): Promise<void> {
     if (pos > 0) op.push(pos)
     if (del > 0) op.push({ d: del })
     if (ins !== '') op.push(ins)
-    inflight.push(store.mutate(new Map<string, Op>([[key, { type: 'text', op } as Op]])))
+    const txn = new Map<string, Op>([[key, { type: 'text', op } as Op]])
+    inflight.push(withSeqs ? store.mutate(txn, { clientId: 'replayer', seq: ++seq }) : store.mutate(txn))
     if (inflight.length >= 256) {
       await Promise.all(inflight)
       inflight = []
@@ -77,7 +81,7 @@ try {
   const spacesAfter = spaces()
   console.log('heap growth by space (KB):', Object.fromEntries(Object.entries(spacesAfter).map(([k, v]) => [k, Math.round((v - (spacesBefore[k] ?? 0)) / 1024)])))
   const text = trace.endContent.length
-  console.log(`${name}: ${patches.length} txns in ${(ms / 1000).toFixed(1)} s (${Math.round(patches.length / (ms / 1000))} txns/s, sync ${sync}, historyLimit ${historyLimit})`)
+  console.log(`${name}: ${patches.length} txns in ${(ms / 1000).toFixed(1)} s (${Math.round(patches.length / (ms / 1000))} txns/s, sync ${sync}, historyLimit ${historyLimit}${withSeqs ? ', with client seqs' : ''})`)
   console.log(`final text: ${text} UTF-16 units (${kb(text)} as a one-byte string)`)
   console.log(`heap growth after replay: ${kb(afterReplay - before)}; after a fetch (string cached in the rope): ${kb(afterRead - before)}`)
   console.log(`memoryStats: ${JSON.stringify(stats)}`)
