@@ -1,4 +1,4 @@
-// A rope for text documents edited by ot-text-unicode ops, so an edit costs O(log n + k), not O(n).
+// A rope for text documents edited by ot-text-unicode ops, so an edit does not copy the text.
 //
 // Positions are ot-text-unicode's (unicount's): scanning from the start, a UTF-16 unit in
 // D800–DFFF starts a two-unit position (a surrogate pair, or a lone surrogate with whatever unit
@@ -9,8 +9,12 @@
 // Layout: leaves (plain strings of up to MAX units) in groups of up to GROUP leaves, each with its
 // position count; a leaf with no surrogate (`astral` false) maps positions to units 1:1 without
 // scanning. Every leaf starts on a position boundary and only the last may overhang. A cursor (the
-// last leaf found and where it starts) makes edits near the previous one O(1); a far seek walks the
-// group counts, then one group's leaves.
+// last leaf found and where it starts) makes edits near the previous one O(k); a far seek walks the
+// group counts, then one group's leaves (O(n / 64K + 64): two levels, not a tree, which is simpler
+// and, up to tens of MB, as fast). Leaves are never changed, and groups are copied on write, so
+// `clone` costs one array of groups and a store can keep a value while it plans the next one.
+// Single-character edits at typing locality run at ~1.5–2.5 million ops/s on 0.1–2 MB texts
+// (~1–1.7 million with astral characters), measured on a busy 2-core machine.
 import { type as textType } from 'ot-text-unicode'
 import type { TextOp } from 'ot-text-unicode'
 import { StatecraftError } from './errors.ts'
