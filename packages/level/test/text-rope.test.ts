@@ -1,6 +1,6 @@
-// Core's text type edits large strings through a chunk memo (packages/core/src/text-rope.ts, added
-// for this store's large-doc edits) and each op through a TextRope. Its results must be exactly
-// ot-text-unicode's, and an op that does not fit the text is `invalid`, small doc or large.
+// Core's text type edits large plain strings through a memo of TextRopes (packages/core/src/text-rope.ts,
+// first added for this store's large-doc edits, which now use ropes themselves). Its results must be
+// exactly ot-text-unicode's, and an op that does not fit the text is `invalid`, small doc or large.
 import { expect, test } from 'vitest'
 import { type as textType } from 'ot-text-unicode'
 import type { TextOp } from 'ot-text-unicode'
