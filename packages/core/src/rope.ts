@@ -43,6 +43,8 @@ interface Group {
   gen: number
   /** Heap bytes of the group and its leaves, -1 until counted (reset whenever the group may change). */
   bytes: number
+  /** The group's text as a cons string, once `lazyString` built it (reset with `bytes`). */
+  text?: string | undefined
 }
 
 /** Generations: a rope changes in place only groups of its own generation (see `clone`). */
@@ -152,8 +154,7 @@ let concatLeaves: (r: TextRope) => string
 export class TextRope {
   static {
     concatLeaves = r => {
-      const parts: string[] = []
-      for (const g of r.groups) for (const l of g.leaves) parts.push(l.s)
+      const parts = r.groups.map(g => (g.text ??= concat(g.leaves.map(l => l.s), 0, g.leaves.length)))
       return (r.str = concat(parts, 0, parts.length))
     }
   }
@@ -353,6 +354,7 @@ export class TextRope {
     const group = this.groups[g] as Group
     if (group.gen === this.gen) {
       group.bytes = -1
+      group.text = undefined
       return group
     }
     const mine: Group = { leaves: group.leaves.slice(), n: group.n, gen: this.gen, bytes: -1 }
