@@ -95,9 +95,10 @@ function definedOnly<T extends object>(o: T): T {
 
 /** A txn record the reader has already seen: every version it carries is at or below `last`. */
 function seen(rec: TxnRecord, last: Versions): boolean {
-  for (const [src, v] of Object.entries(rec.versions)) {
+  const vs = rec.versions
+  for (const src in vs) {
     const l = last[src]
-    if (l === undefined || v > l) return false
+    if (l === undefined || (vs[src] as number) > l) return false
   }
   return true
 }
@@ -395,7 +396,7 @@ export class Remote implements RemoteStore {
     const u = updateFromWire(m)
     // After a resume, the server starts after `last`; drop anything at or below it all the same.
     const last = s.last
-    if (last !== undefined && u.replace === undefined) u.txns = u.txns.filter(rec => !seen(rec, last))
+    if (last !== undefined && u.replace === undefined && u.txns.some(rec => seen(rec, last))) u.txns = u.txns.filter(rec => !seen(rec, last))
     if (s.delivered && isEmpty(u)) {
       s.last = u.versions
       return

@@ -1,8 +1,8 @@
 // Subscription fan-out for a source store: routes each committed txn to the subscriptions it
 // concerns, once, in commit order, and keeps `limit` windows of live range queries right.
 import { keyMatcher, rangeBounds, inRange } from './query.ts'
-import { filterTxn, shareTxn } from './txn.ts'
-import { shareValue } from './values.ts'
+import { filterTxn } from './txn.ts'
+import { isBinary, shareValue } from './values.ts'
 import type { Feed } from './subscription.ts'
 import type { Key, Query, RangeQuery, TxnRecord, Value } from './types.ts'
 
@@ -122,7 +122,11 @@ export class Fanout {
   }
 }
 
+/**
+ * The record a subscriber gets: `filtered` is a Map made for it (so it is shared with nobody); as
+ * `shareTxn` would, binary `set` values in it are replaced by copies, in place.
+ */
 const withTxn = (rec: TxnRecord, filtered: TxnRecord['txn']): TxnRecord => {
-  const txn = shareTxn(filtered)
-  return rec.meta === undefined ? { versions: rec.versions, txn } : { versions: rec.versions, txn, meta: rec.meta }
+  for (const [k, op] of filtered) if (op.type === 'set' && isBinary(op.value)) filtered.set(k, { type: 'set', value: op.value.slice() })
+  return rec.meta === undefined ? { versions: rec.versions, txn: filtered } : { versions: rec.versions, txn: filtered, meta: rec.meta }
 }
