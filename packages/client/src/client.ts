@@ -795,8 +795,10 @@ export class StatecraftClient {
     if (doc.pending[0] === e && this.session?.alive === true) this.scheduleFlush()
     else this.flushSoon()
     doc.notify(op)
-    // Status listeners (status.subscribe, live queries laying pending writes over their rows); none: nothing to do.
-    this.emitStatus()
+    // A new entry changes the status (pending); one joining an entry does not, and only the live
+    // queries that match the key show it (their rows lay pending writes over the server's).
+    if (e !== last) this.emitStatus()
+    else for (const q of this.queries) q.localWrite(key)
     // Every write composed into one entry shares its promise: they are acknowledged together.
     return (e.deferred ??= deferred()).promise
   }

@@ -204,6 +204,11 @@ export class QueryHandle {
     }
   }
 
+  /** @internal A local write to `key` that did not change the client's status: re-emit if it is a row. */
+  localWrite(key: Key): void {
+    if (this.listeners.size > 0 && matchesKey(this.query, key)) this.emit()
+  }
+
   private emit(): void {
     const rows = this.rows
     for (const l of this.listeners) l(rows)

@@ -89,6 +89,12 @@ test('a live query shows every local write, also those composed into an unsent e
   void todo.setAt(['title'], 'b')
   expect(c.status.pending).toBe(1)
   expect(seen.at(-1)).toEqual({ title: 'b', done: true })
+  // Typing into a text outside the query does not re-emit its rows on every keystroke.
+  const t = c.text('notes/1')
+  void t.insert(0, 'a')
+  const before = seen.length
+  for (let i = 0; i < 50; i++) void t.insert(1, 'b')
+  expect(seen.length).toBe(before)
 })
 
 test('writes composed into one entry share one promise, resolved with the versions of their txn', async () => {
