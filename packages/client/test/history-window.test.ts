@@ -1,27 +1,11 @@
 // A client offline for longer than the server's op log keeps its edits: on version-too-old it takes
 // a fresh snapshot and rebases its pending ops over a diff from its old snapshot to the new one.
-import { afterEach, expect, test } from 'vitest'
+import { expect, test } from 'vitest'
 import { keys, memoryStore } from '@statecraft/core'
-import { createServer, type StatecraftServer } from '@statecraft/server'
-import { createClient, type StatecraftClient } from '@statecraft/client'
+import { localServers } from './support/local.ts'
 
-const open: (StatecraftClient | StatecraftServer)[] = []
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) await x.close()
-})
-
-async function setup(): Promise<{ server: StatecraftServer; client: () => StatecraftClient }> {
-  const server = await createServer({ store: memoryStore({ historyLimit: 10 }), log: () => {} })
-  open.push(server)
-  return {
-    server,
-    client: () => {
-      const c = createClient({ dial: () => server.connectLocal(), log: () => {} })
-      open.push(c)
-      return c
-    },
-  }
-}
+const servers = localServers()
+const setup = () => servers({ store: memoryStore({ historyLimit: 10 }) })
 
 test('history of 10 txns: a text edited offline while the server moves on by 100 txns keeps both sides', async () => {
   const { server, client } = await setup()

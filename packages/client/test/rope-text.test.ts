@@ -1,30 +1,14 @@
 // Text docs are held as ropes (server state and local value edited in place): positions stay code
 // points through emoji (surrogate pairs), flags and ZWJ sequences (several code points), combining
 // marks; local and remote edits, a reload from the cache (a string again), cursors, rollbacks.
-import { afterEach, expect, test } from 'vitest'
+import { expect, test } from 'vitest'
 import { StatecraftError, keys, memoryStore } from '@statecraft/core'
-import { createServer, type StatecraftServer } from '@statecraft/server'
 import { rng } from '@statecraft/test-kit'
-import { createClient, type StatecraftClient, type TextHandle } from '@statecraft/client'
+import { type TextHandle } from '@statecraft/client'
 import { withMutate } from './support/stores.ts'
+import { localServers } from './support/local.ts'
 
-const open: { close(): Promise<void> }[] = []
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) await x.close()
-})
-
-async function setup(): Promise<{ server: StatecraftServer; client: (o?: { offline?: boolean; cache?: ReturnType<typeof memoryStore> }) => StatecraftClient }> {
-  const server = await createServer({ store: memoryStore(), log: () => {} })
-  open.push(server)
-  return {
-    server,
-    client: (o = {}) => {
-      const c = createClient({ dial: () => server.connectLocal(), log: () => {}, ...o })
-      open.push(c)
-      return c
-    },
-  }
-}
+const setup = localServers()
 
 /** Pieces of text with several code points each, or astral ones. */
 const PIECES = ['a', 'é', 'e\u0301', '😀', '👍🏽', '🇫🇷', '👩‍👩‍👧', '\u0915\u094d\u0937', 'z\u0308\u0301', '𝄞', ' ']
@@ -135,9 +119,7 @@ test('two clients editing astral text concurrently converge with the server, and
 })
 
 test('a refused write on a text rolls back the rope and keeps later edits in place', async () => {
-  const server = await createServer({
-    store: memoryStore(),
-    log: () => {},
+  const { server, client } = await setup({
     rules: s =>
       withMutate(s, (txn, o, inner) => {
         const op = txn.get('t')
@@ -145,9 +127,7 @@ test('a refused write on a text rolls back the rope and keeps later edits in pla
         return inner.mutate(txn, o)
       }),
   })
-  open.push(server)
-  const c = createClient({ dial: () => server.connectLocal(), log: () => {}, onError: () => {}, compose: false })
-  open.push(c)
+  const c = client({ onError: () => {}, compose: false })
   const t = c.text('t')
   await t.insert(0, '👩‍👩‍👧 ok')
   c.goOffline()

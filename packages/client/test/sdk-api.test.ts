@@ -2,45 +2,21 @@
 // local writes laid over, text cursors through remote edits, status, and the IndexedDB cache's size
 // cap and clearCache (fake-indexeddb).
 import 'fake-indexeddb/auto'
-import { afterEach, expect, test } from 'vitest'
-import { StatecraftError, memoryStore, prefix, type Store, type Txn } from '@statecraft/core'
-import { createServer, type StatecraftServer } from '@statecraft/server'
-import { createClient, type ClientOptions, type StatecraftClient } from '@statecraft/client'
-
-const open: { close(): Promise<void> }[] = []
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) await x.close()
-})
+import { expect, test } from 'vitest'
+import { StatecraftError, prefix, type Store, type Txn } from '@statecraft/core'
+import { type StatecraftClient } from '@statecraft/client'
+import { localServers } from './support/local.ts'
+import { withMutate } from './support/stores.ts'
 
 /** A store that refuses writes to keys under `ro/` (as access rules would). */
-function readonlyUnder(store: Store): Store {
-  return {
-    get info() {
-      return store.info
-    },
-    fetch: (q, o) => store.fetch(q, o),
-    getOps: (q, f, t, o) => store.getOps(q, f, t, o),
-    subscribe: (q, o) => store.subscribe(q, o),
-    close: () => store.close(),
-    mutate: (txn: Txn, o) => {
-      for (const k of txn.keys()) if (k.startsWith('ro/')) return Promise.reject(new StatecraftError('forbidden', `${k} is read-only`))
-      return store.mutate(txn, o)
-    },
-  }
-}
+const readonlyUnder = (store: Store): Store =>
+  withMutate(store, (txn: Txn, o, inner) => {
+    for (const k of txn.keys()) if (k.startsWith('ro/')) return Promise.reject(new StatecraftError('forbidden', `${k} is read-only`))
+    return inner.mutate(txn, o)
+  })
 
-async function setup(): Promise<{ server: StatecraftServer; client: (o?: Partial<ClientOptions>) => StatecraftClient }> {
-  const server = await createServer({ store: memoryStore(), rules: s => readonlyUnder(s), log: () => {} })
-  open.push(server)
-  return {
-    server,
-    client: (o = {}) => {
-      const c = createClient({ dial: () => server.connectLocal(), log: () => {}, ...o })
-      open.push(c)
-      return c
-    },
-  }
-}
+const servers = localServers()
+const setup = () => servers({ rules: s => readonlyUnder(s) })
 
 test('a refused write rejects its promise and rolls the local state back', async () => {
   const { client } = await setup()
@@ -151,8 +127,7 @@ test('IndexedDB cache: a size cap evicts clean docs, never pending writes; clear
   await a.close()
 
   // A new client on the cache, offline: the pending write is there; most clean docs were evicted.
-  const b = createClient({ dial: () => { throw new Error('offline') }, cache: 'indexeddb', cacheName, offline: true, log: () => {} })
-  open.push(b)
+  const b = client({ dial: () => { throw new Error('offline') }, cache: 'indexeddb', cacheName, offline: true })
   await b.cacheReady
   expect(b.doc('mine').value).toEqual({ pending: big })
   const cached = [...b.docs.keys()].filter(k => k.startsWith('big/') && b.docs.get(k)?.known === true)
@@ -161,8 +136,7 @@ test('IndexedDB cache: a size cap evicts clean docs, never pending writes; clear
   await b.clearCache()
   await b.close()
 
-  const c = createClient({ dial: () => { throw new Error('offline') }, cache: 'indexeddb', cacheName, offline: true, log: () => {} })
-  open.push(c)
+  const c = client({ dial: () => { throw new Error('offline') }, cache: 'indexeddb', cacheName, offline: true })
   await c.cacheReady
   expect([...c.docs.keys()].filter(k => c.docs.get(k)?.known === true)).toEqual([])
   expect(c.doc('mine').value).toEqual({ pending: big })

@@ -1,28 +1,8 @@
 // The client SDK against an in-process server: local-first writes, acknowledgement, live docs.
-import { afterEach, expect, test } from 'vitest'
-import { memoryStore } from '@statecraft/core'
-import { createServer, type StatecraftServer } from '@statecraft/server'
-import { createClient, type StatecraftClient } from '@statecraft/client'
+import { expect, test } from 'vitest'
+import { localServers } from './support/local.ts'
 
-let server: StatecraftServer | undefined
-const clients: StatecraftClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close()
-  await server?.close()
-})
-
-async function setup(): Promise<{ server: StatecraftServer; client: () => StatecraftClient }> {
-  server = await createServer({ store: memoryStore(), log: () => {} })
-  const s = server
-  return {
-    server: s,
-    client: () => {
-      const c = createClient({ dial: () => s.connectLocal(), log: () => {} })
-      clients.push(c)
-      return c
-    },
-  }
-}
+const setup = localServers()
 
 test('a doc set applies locally at once and reaches the server and another client', async () => {
   const { server, client } = await setup()
