@@ -2,7 +2,7 @@
 // in a persistent outbox (the cache), sends them when online — one batch in flight per key, later
 // local edits composed while one is — and keeps every doc it has opened live with one subscription
 // each, transforming pending ops over remote ones. See README.md ("The client SDK").
-import { StatecraftError, hasCode, isOTOp, keys, maxVersions, randomId, versionsAtLeast } from '@statecraft/core'
+import { StatecraftError, hasCode, isOTOp, keys, listen, maxVersions, randomId, versionsAtLeast } from '@statecraft/core'
 import type { Key, MutateOptions, Op, Query, Store, Subscription, Update, Value, Versions } from '@statecraft/core'
 import type { Encoding } from '@statecraft/protocol'
 import { backoffDelay, type Backoff } from './backoff.ts'
@@ -68,8 +68,14 @@ export interface ClientStatus {
 interface Session {
   remote: Remote
   alive: boolean
-  subs: Map<Key, Subscription>
+  /** Each live doc's current subscription. */
+  subs: Map<Key, DocSub>
   ended: Promise<void>
+}
+
+/** A live doc's subscription in a session: closing it ends that round of the doc's loop (see docSubRound). */
+interface DocSub {
+  close(): void
 }
 
 const META_CLIENT = 'c'
@@ -455,24 +461,8 @@ export class StatecraftClient {
     while (s.alive && !this.isClosed) {
       doc.resync = false
       doc.caughtUp = false
-      const sub = s.remote.subscribe(keys(doc.key), from === undefined ? {} : { fromVersion: from })
-      s.subs.set(doc.key, sub)
       try {
-        for await (const u of sub) {
-          // Updates queued before this connection or subscription ended are stale: a newer one resumes.
-          if (!s.alive || s.subs.get(doc.key) !== sub) break
-          doc.inbox.push(u)
-          try {
-            this.processInbox(doc)
-          } catch (e) {
-            // The server state we hold no longer takes the server's ops (a bug, or a corrupt cache):
-            // start over from a snapshot rather than show a wrong value.
-            this.log(`resyncing ${JSON.stringify(doc.key)}: ${e instanceof Error ? e.message : String(e)}`)
-            doc.inbox = []
-            doc.resync = true
-            break
-          }
-        }
+        await this.docSubRound(s, doc, s.remote.subscribe(keys(doc.key), from === undefined ? {} : { fromVersion: from }))
         if (doc.resync && s.alive) {
           from = undefined
           continue
@@ -489,6 +479,65 @@ export class StatecraftClient {
     }
     doc.caughtUp = false
     if (s.subs.get(doc.key) !== undefined) s.subs.delete(doc.key)
+  }
+
+  /**
+   * One subscription of `doc`, its updates processed in order as they come: pushed synchronously
+   * (core's `listen`: no promise per update) when the subscription can, else read from its
+   * iterator. Resolves when it ends plainly, is closed (`requestResync`) or is left (stale, or a
+   * processing error: `doc.resync`); rejects with the error it ended with.
+   */
+  private docSubRound(s: Session, doc: DocState, sub: Subscription): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let over = false
+      const end = (err: unknown): void => {
+        if (over) return
+        over = true
+        if (err === undefined) resolve()
+        else reject(err)
+      }
+      // Closing it ends the round at once (a listened subscription does not report its consumer's close).
+      const handle: DocSub = {
+        close: () => {
+          sub.close()
+          end(undefined)
+        },
+      }
+      s.subs.set(doc.key, handle)
+      const pushed = listen(sub, {
+        update: u => {
+          if (!over && !this.docUpdate(s, doc, handle, u)) handle.close()
+        },
+        end,
+      })
+      if (pushed) return
+      void (async () => {
+        try {
+          for await (const u of sub) if (over || !this.docUpdate(s, doc, handle, u)) break
+          end(undefined)
+        } catch (e) {
+          end(e)
+        }
+      })()
+    })
+  }
+
+  /** An update of `doc`'s subscription `handle`: false when the subscription is to be left. */
+  private docUpdate(s: Session, doc: DocState, handle: DocSub, u: Update): boolean {
+    // Updates queued before this connection or subscription ended are stale: a newer one resumes.
+    if (!s.alive || s.subs.get(doc.key) !== handle) return false
+    doc.inbox.push(u)
+    try {
+      this.processInbox(doc)
+    } catch (e) {
+      // The server state we hold no longer takes the server's ops (a bug, or a corrupt cache):
+      // start over from a snapshot rather than show a wrong value.
+      this.log(`resyncing ${JSON.stringify(doc.key)}: ${e instanceof Error ? e.message : String(e)}`)
+      doc.inbox = []
+      doc.resync = true
+      return false
+    }
+    return true
   }
 
   /**
@@ -512,14 +561,22 @@ export class StatecraftClient {
   // ---- incoming
 
   private processInbox(doc: DocState): void {
+    // Called again while at it (a listener of the doc made the transport deliver at once): the
+    // loop below takes what was added, after the update it is on.
+    if (doc.processing) return
     let changed = false
-    while (doc.inbox.length > 0) {
-      const u = doc.inbox[0] as Update
-      // A snapshot's relation to a sent, unacknowledged write is unknown until the server answers it.
-      if (u.replace !== undefined && doc.pending.some(e => e.inflight)) break
-      doc.inbox.shift()
-      this.applyUpdate(doc, u)
-      changed = true
+    doc.processing = true
+    try {
+      while (doc.inbox.length > 0) {
+        const u = doc.inbox[0] as Update
+        // A snapshot's relation to a sent, unacknowledged write is unknown until the server answers it.
+        if (u.replace !== undefined && doc.pending.some(e => e.inflight)) break
+        doc.inbox.shift()
+        this.applyUpdate(doc, u)
+        changed = true
+      }
+    } finally {
+      doc.processing = false
     }
     if (changed) {
       this.docChanged(doc, false)

@@ -159,6 +159,8 @@ export class DocState {
   pending: PendingEntry[] = []
   /** Updates waiting (a snapshot waits while a sent write's fate is unknown). */
   inbox: Update[] = []
+  /** The client is working through `inbox` (an update pushed meanwhile waits there for it). */
+  processing = false
   /** Subscribed whenever online (opened by the app, written, or holding pending writes from the cache). */
   live = false
   /** The current session's subscription has caught up. */
