@@ -124,6 +124,21 @@ const put = (key: Buffer, value: Buffer): BatchOp => ({ type: 'put', key, value 
 const del = (key: Buffer): BatchOp => ({ type: 'del', key })
 const EMPTY = Buffer.alloc(0)
 
+/**
+ * classic-level's own batch write: abstract-level's private `_batch`, which the public `batch`
+ * calls after copying every op into a new object and running it through the key and value
+ * encodings (~3.5 µs an op on the project machine: ~14 µs of a lone txn's ~40 µs of CPU before
+ * its fsync). The store's ops are Buffers already and it writes only while the db is open, so
+ * it hands them straight to the binding. classic-level is pinned; without `_batch` (another
+ * version) it falls back to `batch`.
+ */
+type WriteBatch = (ops: BatchOp[], options: { sync: boolean }) => Promise<void>
+function batchWriter(db: ClassicLevel<Buffer, Buffer>): WriteBatch {
+  const inner = db as unknown as { _batch?: WriteBatch }
+  if (typeof inner._batch === 'function') return (ops, options) => (inner._batch as WriteBatch)(ops, options)
+  return (ops, options) => db.batch(ops, options)
+}
+
 const M_FORMAT = metaKey('format')
 const M_UID = metaKey('uid')
 const M_VERSION = metaKey('version')
@@ -233,6 +248,7 @@ class LevelDBStore implements LevelStore {
   readonly uid: string
   readonly path: string
   private readonly db: ClassicLevel<Buffer, Buffer>
+  private readonly writeBatch: WriteBatch
   private readonly dir: DirState
   private readonly sync: boolean
   private readonly historyLimit: number
@@ -331,6 +347,7 @@ class LevelDBStore implements LevelStore {
       createIfMissing: false,
       ...o.level,
     })
+    this.writeBatch = batchWriter(this.db)
     this.fanout = new Fanout({ value: k => this.visibleValue(k), window: q => this.windowKeys(q) })
     this.opening = this.open().then(
       () => {
@@ -1297,7 +1314,7 @@ class LevelDBStore implements LevelStore {
     if (g.ops.length === 0 && g.txns.length === 0) return
     this.group = newGroup()
     if (g.lastVersion > 0) g.ops.push(put(M_VERSION, encodeU64(g.lastVersion)))
-    this.writing = this.db.batch(g.ops, { sync: this.sync }).then(
+    this.writing = this.writeBatch(g.ops, { sync: this.sync }).then(
       () => {
         this.writing = undefined
         this.batches++
