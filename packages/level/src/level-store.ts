@@ -243,6 +243,48 @@ const MAX_CLIENTS = 10_000
 /** A snapshot is written once the ops after it cost about one write of this many bytes each. */
 const BYTES_PER_OP_BUDGET = 1024
 
+/** The op log entry of version `v` in the in-memory log (see `LevelDBStore.mem`). */
+const memLogEntry = (mem: (LogEntry | undefined)[], head: number, start: number, v: number): LogEntry | undefined =>
+  v > start ? mem[head + (v - start - 1)] : undefined
+
+/** A doc the planner pinned. */
+function pinned(held: Map<Key, DocEntry>, k: Key): DocEntry {
+  const e = held.get(k)
+  if (e === undefined) throw new StatecraftError('internal', `doc ${JSON.stringify(k)} was not loaded for a commit`)
+  return e
+}
+
+/**
+ * What `planTxn` sees of the store for one txn: the planned state of the docs pinned for it and
+ * the op log (memory, then entries read from disk for an old base). A class rather than an
+ * object of arrow functions, so planning a txn creates no closures (under tsx each closure also
+ * costs a `__name` call).
+ */
+class PlanView implements CommitSource {
+  constructor(
+    readonly uid: string,
+    readonly version: number,
+    readonly historyStart: number,
+    private readonly held: Map<Key, DocEntry>,
+    private readonly mem: (LogEntry | undefined)[],
+    private readonly memHead: number,
+    private readonly memStart: number,
+    private readonly extra: Map<number, LogEntry> | undefined,
+  ) {}
+
+  keyVersion(k: Key): number {
+    return pinned(this.held, k).pVersion
+  }
+
+  opAt(v: number, k: Key): Op | undefined {
+    return (memLogEntry(this.mem, this.memHead, this.memStart, v) ?? this.extra?.get(v))?.txn.get(k)
+  }
+
+  value(k: Key): Value | undefined {
+    return pinned(this.held, k).pValue
+  }
+}
+
 class LevelDBStore implements LevelStore {
   readonly info: StoreInfo
   readonly uid: string
@@ -311,6 +353,9 @@ class LevelDBStore implements LevelStore {
   private pumpActive = false
   private group: Group = newGroup()
   private writing: Promise<void> | undefined
+  /** The group being written (while `writing`). */
+  private inFlight: Group | undefined
+  private readonly writeOptions: { sync: boolean }
   /** Durable groups waiting to become visible, in order. */
   private readonly toFinalize: Group[] = []
   /** Set while the first of them waits for docs to load; resolves when it is done. */
@@ -329,6 +374,7 @@ class LevelDBStore implements LevelStore {
     }
     this.uid = dir.kind === 'existing' ? dir.marker.uid : (o.uid ?? randomId())
     this.sync = o.sync ?? true
+    this.writeOptions = { sync: this.sync }
     this.historyLimit = Math.max(0, o.historyLimit ?? 10_000)
     this.historyMaxAge = o.historyMaxAge
     this.seqsPerClient = Math.max(1, o.seqsPerClient ?? 1000)
@@ -644,7 +690,7 @@ class LevelDBStore implements LevelStore {
   // ---- the op log in memory ---------------------------------------------------------------------
 
   private memEntry(v: number): LogEntry | undefined {
-    return v > this.memStart ? this.mem[this.memHead + (v - this.memStart - 1)] : undefined
+    return memLogEntry(this.mem, this.memHead, this.memStart, v)
   }
 
   private pushMem(e: LogEntry): void {
@@ -1066,11 +1112,13 @@ class LevelDBStore implements LevelStore {
     }
   }
 
+  private readonly onPumpError = (e: unknown): void => this.fail(e)
+
   /** Starts planning queued requests unless that is under way. */
   private kick(): void {
     if (this.pumpActive) return
     this.pumpActive = true
-    const p = this.pump().catch((e: unknown) => this.fail(e))
+    const p = this.pump().catch(this.onPumpError)
     // A pump that found everything in memory has finished already.
     if (this.pumpActive) this.pumping = p
   }
@@ -1150,11 +1198,6 @@ class LevelDBStore implements LevelStore {
         return
       }
     }
-    const entry = (k: Key): DocEntry => {
-      const e = held.get(k)
-      if (e === undefined) throw new StatecraftError('internal', `doc ${JSON.stringify(k)} was not loaded for a commit`)
-      return e
-    }
     // A text doc becomes a rope before its first text op (same content: nothing changes if the plan fails).
     for (const [k, op] of r.txn) {
       const e = held.get(k)
@@ -1163,14 +1206,7 @@ class LevelDBStore implements LevelStore {
       if (e.value === e.pValue) e.value = rope
       e.pValue = rope
     }
-    const src: CommitSource = {
-      uid: this.uid,
-      version: this.version,
-      historyStart: this.historyStart,
-      keyVersion: k => entry(k).pVersion,
-      opAt: (v, k) => (this.memEntry(v) ?? extra?.get(v))?.txn.get(k),
-      value: k => entry(k).pValue,
-    }
+    const src = new PlanView(this.uid, this.version, this.historyStart, held, this.mem, this.memHead, this.memStart, extra)
     let plan
     try {
       const opts: MutateOptions = r.base === undefined ? {} : { baseVersions: { [this.uid]: r.base }, conflictKeys: r.conflictKeys }
@@ -1186,7 +1222,7 @@ class LevelDBStore implements LevelStore {
     const writes: Array<[DocEntry, Value | undefined]> = []
     for (const [k, op] of plan.txn) {
       freezeOp(op)
-      const e = entry(k)
+      const e = pinned(held, k)
       const after = plan.values.get(k)
       this.layout(e, op, after, version, ops)
       e.pValue = after
@@ -1314,20 +1350,27 @@ class LevelDBStore implements LevelStore {
     if (g.ops.length === 0 && g.txns.length === 0) return
     this.group = newGroup()
     if (g.lastVersion > 0) g.ops.push(put(M_VERSION, encodeU64(g.lastVersion)))
-    this.writing = this.writeBatch(g.ops, { sync: this.sync }).then(
-      () => {
-        this.writing = undefined
-        this.batches++
-        this.txnsWritten += g.txns.length
-        this.toFinalize.push(g)
-        this.drainFinalize()
-        this.flush()
-      },
-      (e: unknown) => {
-        this.writing = undefined
-        this.fail(e, g)
-      },
-    )
+    this.inFlight = g
+    this.writing = this.writeBatch(g.ops, this.writeOptions).then(this.onWritten, this.onWriteFailed)
+  }
+
+  // Bound once (not a closure per batch): the batch in flight is `inFlight`.
+  private readonly onWritten = (): void => {
+    const g = this.inFlight as Group
+    this.inFlight = undefined
+    this.writing = undefined
+    this.batches++
+    this.txnsWritten += g.txns.length
+    this.toFinalize.push(g)
+    this.drainFinalize()
+    this.flush()
+  }
+
+  private readonly onWriteFailed = (e: unknown): void => {
+    const g = this.inFlight as Group
+    this.inFlight = undefined
+    this.writing = undefined
+    this.fail(e, g)
   }
 
   /** Makes durable groups visible in order; waits only when a live window needs docs loaded. */
