@@ -89,6 +89,18 @@ const DOC_DELAY_MS = 1000
 /** … or once this many finished entries wait for it (they stay in the cache until then). */
 const MAX_DEFERRED_REMOVALS = 64
 
+/** `versionsAtLeast` without allocating (once or twice per received update). */
+function atLeast(a: Versions, b: Versions): boolean {
+  for (const k in b) if ((a[k] ?? 0) < (b[k] as number)) return false
+  return true
+}
+
+/** `maxVersions(a, b)`, but `b` itself when it is at or above `a` everywhere (the usual case: no copy). */
+function later(a: Versions, b: Versions): Versions {
+  for (const k in a) if ((b[k] ?? -1) < (a[k] as number)) return maxVersions(a, b)
+  return b
+}
+
 /** A timer that does not keep Node alive. */
 function timer(ms: number, fn: () => void): ReturnType<typeof setTimeout> {
   const t = setTimeout(fn, ms)
@@ -117,6 +129,12 @@ export class StatecraftClient {
   private readonly statusListeners = new Set<() => void>()
   private syncWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = []
   private readonly queries = new Set<QueryHandle>()
+  /**
+   * Live docs that may not be synced (subscription not caught up, an update waiting, a resync due):
+   * every one that is not is in here, so `isSynced` looks at these only, not at every doc. A doc
+   * leaves when `isSynced` finds it synced, and comes back by `behind` when that may change.
+   */
+  private readonly maybeBehind = new Set<DocState>()
   // cache writing (see flushLoop)
   /** Docs whose server state is newer than their cached snapshot: written lazily. */
   private dirtyDocs = new Set<Key>()
@@ -446,7 +464,7 @@ export class StatecraftClient {
     this.session = undefined
     await remote.close()
     for (const e of this.entries) e.inflight = false
-    for (const doc of this.docs.values()) doc.caughtUp = false
+    for (const doc of this.docs.values()) this.behind(doc).caughtUp = false
     for (const q of this.queries) q.stop()
     this.emitStatus()
   }
@@ -460,7 +478,7 @@ export class StatecraftClient {
     let from = doc.resync ? undefined : (doc.versions ?? this.fromZero(s, doc))
     while (s.alive && !this.isClosed) {
       doc.resync = false
-      doc.caughtUp = false
+      this.behind(doc).caughtUp = false
       try {
         await this.docSubRound(s, doc, s.remote.subscribe(keys(doc.key), from === undefined ? {} : { fromVersion: from }))
         if (doc.resync && s.alive) {
@@ -477,7 +495,7 @@ export class StatecraftClient {
         break
       }
     }
-    doc.caughtUp = false
+    this.behind(doc).caughtUp = false
     if (s.subs.get(doc.key) !== undefined) s.subs.delete(doc.key)
   }
 
@@ -534,7 +552,7 @@ export class StatecraftClient {
       // start over from a snapshot rather than show a wrong value.
       this.log(`resyncing ${JSON.stringify(doc.key)}: ${e instanceof Error ? e.message : String(e)}`)
       doc.inbox = []
-      doc.resync = true
+      this.behind(doc).resync = true
       return false
     }
     return true
@@ -552,7 +570,7 @@ export class StatecraftClient {
   }
 
   private requestResync(doc: DocState): void {
-    doc.resync = true
+    this.behind(doc).resync = true
     const s = this.session
     const sub = s?.subs.get(doc.key)
     if (sub !== undefined) sub.close()
@@ -563,7 +581,10 @@ export class StatecraftClient {
   private processInbox(doc: DocState): void {
     // Called again while at it (a listener of the doc made the transport deliver at once): the
     // loop below takes what was added, after the update it is on.
-    if (doc.processing) return
+    if (doc.processing) {
+      this.behind(doc)
+      return
+    }
     let changed = false
     doc.processing = true
     try {
@@ -578,6 +599,8 @@ export class StatecraftClient {
     } finally {
       doc.processing = false
     }
+    // A snapshot waits for the answer to a write in flight.
+    if (doc.inbox.length > 0) this.behind(doc)
     if (changed) {
       this.docChanged(doc, false)
       this.pump()
@@ -604,7 +627,7 @@ export class StatecraftClient {
       const op = rec.txn.get(key)
       if (op === undefined) continue
       // Already part of the server state (a resumed subscription may repeat what we hold).
-      if (u.replace === undefined && doc.versions !== undefined && versionsAtLeast(doc.versions, rec.versions)) continue
+      if (u.replace === undefined && doc.versions !== undefined && atLeast(doc.versions, rec.versions)) continue
       const mine = this.ownEntry(doc, rec.meta)
       if (mine !== undefined) {
         doc.fold(mine, op, rec.versions)
@@ -617,8 +640,8 @@ export class StatecraftClient {
         doc.notify(applied)
       }
     }
-    doc.versions = doc.versions === undefined ? u.versions : maxVersions(doc.versions, u.versions)
-    this.synced = maxVersions(this.synced, u.versions)
+    doc.versions = doc.versions === undefined ? u.versions : later(doc.versions, u.versions)
+    this.synced = later(this.synced, u.versions)
     if (u.caughtUp) doc.caughtUp = true
     if (doc.fromCache) {
       doc.fromCache = false
@@ -796,7 +819,7 @@ export class StatecraftClient {
     }
     if (live) this.cache?.touch?.([key])
     if (live && !d.live) {
-      d.live = true
+      this.behind(d).live = true
       const s = this.session
       if (s !== undefined && s.alive) this.startDocSub(s, d)
     }
@@ -1016,9 +1039,19 @@ export class StatecraftClient {
     return { online: this.online, pending: this.entries.length, synced: { ...this.synced }, cache: this.cacheKind }
   }
 
+  /** `doc` may stop being synced (see `maybeBehind`): returns it. */
+  private behind(doc: DocState): DocState {
+    this.maybeBehind.add(doc)
+    return doc
+  }
+
+  /** Amortized O(1) in the docs (each leaves `maybeBehind` once per time it came in), O(live queries). */
   private isSynced(): boolean {
     if (!this.online || this.entries.length > 0) return false
-    for (const d of this.docs.values()) if (d.live && (!d.caughtUp || d.inbox.length > 0 || d.resync)) return false
+    for (const d of this.maybeBehind) {
+      if (d.live && (!d.caughtUp || d.inbox.length > 0 || d.resync)) return false
+      this.maybeBehind.delete(d)
+    }
     for (const q of this.queries) if (!q.caughtUp) return false
     return true
   }

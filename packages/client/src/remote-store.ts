@@ -103,6 +103,12 @@ function seen(rec: TxnRecord, last: Versions): boolean {
   return true
 }
 
+/** Some record of `txns` is `seen` (a plain loop: this runs for every update). */
+function anySeen(txns: TxnRecord[], last: Versions): boolean {
+  for (const rec of txns) if (seen(rec, last)) return true
+  return false
+}
+
 const isEmpty = (u: Update): boolean => u.replace === undefined && u.txns.length === 0 && (u.leave?.length ?? 0) === 0 && (u.enter?.size ?? 0) === 0
 
 export class Remote implements RemoteStore {
@@ -396,7 +402,7 @@ export class Remote implements RemoteStore {
     const u = updateFromWire(m)
     // After a resume, the server starts after `last`; drop anything at or below it all the same.
     const last = s.last
-    if (last !== undefined && u.replace === undefined && u.txns.some(rec => seen(rec, last))) u.txns = u.txns.filter(rec => !seen(rec, last))
+    if (last !== undefined && u.replace === undefined && anySeen(u.txns, last)) u.txns = u.txns.filter(rec => !seen(rec, last))
     if (s.delivered && isEmpty(u)) {
       s.last = u.versions
       return
