@@ -1,31 +1,30 @@
 // Not a test: the delay from `mutate()` to a subscriber's update (fan-out) and to `mutate`'s
 // resolution, one writer, txns one at a time, as the server's fan-out sees it (push delivery via
-// core's `listen`). Prints median and p99 for levelStore, for the memory store, and for a bare
+// core's `listen`). Prints median, mean and p99 for levelStore, for the memory store, and for a bare
 // classic-level batch of the same records (doc, op log record, seq, version) with the same `sync`.
+// For the levelStore also its phases: plan (until the batch is handed to LevelDB), disk, publish.
 //
 // The subscriber watches every key written (a range); each txn writes one of `keys` docs in turn.
 //
 //   pnpm --filter @statecraft/level exec tsx scripts/latency.ts [txns=2000] [sync=1] [keys=1]
+//
+// Env: LATENCY_GAP_MS (idle ms between txns), LATENCY_ONLY (e.g. `level,raw`), LATENCY_STORE (the
+// path of another build's index.ts, to compare two builds).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
-import { prefix, memoryStore, type Store, type Subscription, type Txn, type Update } from '@statecraft/core'
+import { listen, prefix, memoryStore, type Store, type Txn } from '@statecraft/core'
 import { levelStore as currentLevelStore } from '@statecraft/level'
 
 const n = Number(process.argv[2] ?? 2000)
 const sync = process.argv[3] !== '0'
 const nKeys = Math.max(1, Number(process.argv[4] ?? 1))
+/** LATENCY_GAP_MS: idle time between txns (the fan-out bench waits until its process is idle after each write). */
+const gapMs = Number(process.env.LATENCY_GAP_MS ?? 0)
+const gap = (): Promise<void> => (gapMs > 0 ? new Promise(r => setTimeout(r, gapMs)) : Promise.resolve())
 const keyOf = (i: number): string => (nKeys === 1 ? 'doc' : `doc/${(i * 7919) % nKeys}`)
 const root = mkdtempSync(join(tmpdir(), 'statecraft-level-latency-'))
-
-/** Core's push delivery (`listen`, core/subscription.ts), by its registered symbol. */
-const LISTEN = Symbol.for('statecraft.subscription.listen')
-const listen = (sub: Subscription, l: { update: (u: Update) => void; end: () => void }): boolean => {
-  const f = (sub as unknown as Record<symbol, unknown>)[LISTEN]
-  if (typeof f !== 'function') throw new Error('the subscription cannot push')
-  return (f as (l: unknown) => boolean).call(sub, l) as boolean
-}
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b)
@@ -63,6 +62,7 @@ async function storeLatency(name: string, s: Store): Promise<void> {
   const ack: number[] = []
   const warm = Math.min(200, n)
   for (let i = 0; i < n + warm; i++) {
+    await gap()
     const txn: Txn = new Map([[keyOf(i), { type: 'set', value: { v: { i, t: Date.now() } } }]])
     const t0 = performance.now()
     let t1 = 0
@@ -96,6 +96,7 @@ async function rawLatency(): Promise<void> {
   const warm = Math.min(200, n)
   for (let i = 0; i < n + warm; i++) {
     const v = JSON.stringify({ v: { i, t: Date.now() } })
+    await gap()
     const t0 = performance.now()
     await db.batch(
       [
@@ -107,11 +108,13 @@ async function rawLatency(): Promise<void> {
       { sync },
     )
     const t1 = performance.now()
+    await gap()
+    const t15 = performance.now()
     await db.put(`D${keyOf(i)}`, v, { sync })
     const t2 = performance.now()
     if (i >= warm) {
       xs.push(t1 - t0)
-      puts.push(t2 - t1)
+      puts.push(t2 - t15)
     }
   }
   await db.close()
@@ -123,7 +126,7 @@ async function rawLatency(): Promise<void> {
 const levelStore = process.env.LATENCY_STORE === undefined ? currentLevelStore : ((await import(process.env.LATENCY_STORE)) as { levelStore: typeof currentLevelStore }).levelStore
 
 try {
-  console.log(`${n} sequential txns, sync ${sync}, ${nKeys} keys`)
+  console.log(`${n} sequential txns, sync ${sync}, ${nKeys} keys, ${gapMs} ms between txns`)
   const order = process.env.LATENCY_ONLY?.split(',') ?? ['level', 'raw', 'memory']
   for (const what of order) {
     if (what === 'level') {
