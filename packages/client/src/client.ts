@@ -147,6 +147,8 @@ export class StatecraftClient {
   private docTimer: ReturnType<typeof setTimeout> | undefined
   private entryTimer: ReturnType<typeof setTimeout> | undefined
   private deferredRemovals = 0
+  /** A pump is due at the end of this turn. */
+  private pumpQueued = false
 
   constructor(private readonly opts: ClientOptions) {
     const target = opts.dial ?? opts.url
@@ -690,8 +692,22 @@ export class StatecraftClient {
 
   // ---- outgoing
 
-  /** Sends every outbox entry that may go: durable, and no earlier entry on any of its keys unfinished. */
+  /**
+   * Sends every outbox entry that may go, at the end of this turn: the acks and updates of a burst
+   * of writes (each of which may unblock the next entry on its key) walk the outbox once, not once
+   * each.
+   */
   pump(): void {
+    if (this.pumpQueued || this.entries.length === 0) return
+    this.pumpQueued = true
+    queueMicrotask(() => {
+      this.pumpQueued = false
+      this.pumpNow()
+    })
+  }
+
+  /** Sends every outbox entry that may go: durable, and no earlier entry on any of its keys unfinished. */
+  private pumpNow(): void {
     const s = this.session
     if (s === undefined || !s.alive || this.entries.length === 0) return
     const busy = new Set<Key>()
