@@ -120,8 +120,28 @@ export const msgpackCodec: Codec = {
     if (typeof frame === 'string') throw new Error('a MessagePack frame must be binary')
     // A plain Uint8Array in gives plain Uint8Array values out (a Node Buffer would give Buffers).
     const bytes = frame.constructor === Uint8Array ? frame : new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength)
-    return unpackr.unpack(bytes) as unknown
+    return ownStrings(unpackr.unpack(bytes))
   },
+}
+
+/**
+ * `v` with every string of 13+ units replaced by a copy, in place. msgpackr's native extractor
+ * decodes a frame's strings as one string and hands out slices of it, and V8 keeps a sliced
+ * string's parent alive as long as the slice: a 20-character title in a store's hot doc, or an
+ * insert in its op log, would hold its whole frame's text (seen as the LevelDB store's memory
+ * after a trace replay: op-log inserts holding ~2–4 KB frame strings each). Shorter strings are
+ * never slices (V8's minimum slice length is 13).
+ */
+function ownStrings(v: unknown): unknown {
+  if (typeof v === 'string') return v.length < 13 ? v : (' ' + v).slice(1)
+  if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return v
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = ownStrings(v[i])
+    return v
+  }
+  const o = v as Record<string, unknown>
+  for (const k in o) o[k] = ownStrings(o[k])
+  return o
 }
 
 export const codecs: Record<Encoding, Codec> = { json: jsonCodec, msgpack: msgpackCodec }
