@@ -126,7 +126,7 @@ export class StatecraftClient {
   private readonly dial: Dial
   private readonly log: (m: string) => void
   private synced: Versions = {}
-  private readonly statusListeners = new Set<() => void>()
+  private readonly statusListeners = new Set<(key: Key | undefined) => void>()
   private syncWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = []
   private readonly queries = new Set<QueryHandle>()
   /**
@@ -606,7 +606,7 @@ export class StatecraftClient {
     if (changed) {
       this.docChanged(doc, false)
       this.pump()
-      this.emitStatus()
+      this.emitStatus(doc.key)
     }
   }
 
@@ -893,7 +893,7 @@ export class StatecraftClient {
     doc.notify(op)
     // A new entry changes the status (pending); one joining an entry does not, and only the live
     // queries that match the key show it (their rows lay pending writes over the server's).
-    if (e !== last) this.emitStatus()
+    if (e !== last) this.emitStatus(key)
     else for (const q of this.queries) q.localWrite(key)
     // Every write composed into one entry shares its promise: they are acknowledged together.
     return (e.deferred ??= deferred()).promise
@@ -1028,8 +1028,8 @@ export class StatecraftClient {
 
   // ---- status
 
-  /** @internal Calls `fn` on every status change (writes, updates, connection). */
-  statusListen(fn: () => void): () => void {
+  /** @internal Calls `fn` on every status change (writes, updates, connection), with the key of the one doc it came from, if so. */
+  statusListen(fn: (key: Key | undefined) => void): () => void {
     this.statusListeners.add(fn)
     return () => {
       this.statusListeners.delete(fn)
@@ -1072,9 +1072,12 @@ export class StatecraftClient {
     return true
   }
 
-  /** @internal */
-  emitStatus(): void {
-    for (const l of this.statusListeners) l()
+  /**
+   * @internal The status changed. `key`: by a change of that doc alone (an update received, a
+   * write); listeners that follow docs (live queries' rows) may look at it only.
+   */
+  emitStatus(key?: Key): void {
+    for (const l of this.statusListeners) l(key)
     if (this.syncWaiters.length > 0 && this.isSynced()) {
       const ws = this.syncWaiters
       this.syncWaiters = []

@@ -16,8 +16,8 @@ export interface ClientCore {
   removeQuery(q: QueryHandle): void
   readonly docs: Map<Key, DocState>
   learnFromQuery(key: Key, value: Value | undefined, versions: Versions): void
-  statusListen(fn: () => void): () => void
-  emitStatus(): void
+  statusListen(fn: (key: Key | undefined) => void): () => void
+  emitStatus(key?: Key): void
 }
 
 /** The value at `path` inside `v`, or undefined. */
@@ -192,7 +192,10 @@ export class QueryHandle {
     this.listeners.add(fn)
     if (this.listeners.size === 1) {
       this.client.addQuery(this)
-      this.stopStatus = this.client.statusListen(() => this.emit())
+      // A change of one doc changes at most its row: the rows are rebuilt (over every doc) only if it may be one.
+      this.stopStatus = this.client.statusListen(key => {
+        if (key === undefined || matchesKey(this.query, key)) this.emit()
+      })
     }
     fn(this.rows)
     return () => {

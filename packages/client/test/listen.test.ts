@@ -1,5 +1,7 @@
 // A doc's subscription takes its updates pushed (core's `listen`): each is processed inside the
-// delivery of the frame that carries it, in order; a processing error still resyncs the doc.
+// delivery of the frame that carries it, in order; a processing error still resyncs the doc; a
+// subscription that cannot push is iterated with the same result. What else a received update
+// costs: only the live queries whose query matches its key rebuild their rows.
 import { afterEach, describe, expect, test } from 'vitest'
 import type { Subscription } from '@statecraft/core'
 import { Remote, memoryCache } from '@statecraft/client'
@@ -97,4 +99,39 @@ describe.for(['listen', 'iterate'] as const)('a doc subscription that %s', mode 
     expect(tb.value).toBe('> hello world!')
     await b.whenSynced()
   })
+})
+
+test('a received update re-emits only the live queries its key matches; whenSynced waits for every opened doc', async () => {
+  const { client } = await setup()
+  const a = client({ compose: false })
+  const b = client()
+  for (let i = 0; i < 20; i++) void a.doc(`a/${i}`).set({ n: 0 })
+  void a.doc('b/0').set({ n: 0 })
+  await a.whenSynced()
+  const rowsSeen: number[] = []
+  b.query({ kind: 'range', prefix: 'a/' }).subscribe(rows => rowsSeen.push(rows.size))
+  for (let i = 0; i < 20; i++) b.doc(`a/${i}`).subscribe(() => {})
+  const other = b.doc<{ n: number }>('b/0')
+  other.subscribe(() => {})
+  await b.whenSynced()
+  expect(rowsSeen.at(-1)).toBe(20)
+  // Updates of a doc outside the query change no row: no re-emit.
+  const before = rowsSeen.length
+  for (let n = 1; n <= 5; n++) await a.doc('b/0').set({ n })
+  await a.whenSynced()
+  for (let i = 0; i < 100 && other.value?.n !== 5; i++) await new Promise(r => setTimeout(r, 5))
+  expect(other.value).toEqual({ n: 5 })
+  expect(rowsSeen.length).toBe(before)
+  // One of its own docs changing does re-emit.
+  await a.doc('a/3').set({ n: 1 })
+  await a.whenSynced()
+  await b.whenSynced()
+  expect(rowsSeen.length).toBeGreaterThan(before)
+  // A doc opened now is waited for: synced only once it has caught up.
+  const late = b.doc('a/19x')
+  let synced = false
+  const p = b.whenSynced().then(() => (synced = true))
+  expect(synced).toBe(false)
+  await p
+  expect(late.snapshot().fromCache).toBe(false)
 })
