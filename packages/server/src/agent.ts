@@ -1,7 +1,7 @@
 // The Agent: one per connection. It holds the connection's identity (claims), the store it sees
 // (after rules), its subscriptions and in-flight requests, and enforces the per-connection limits.
 // Every frame is untrusted: a bad one is answered with an error, logged once, and changes nothing.
-import { StatecraftError, randomId, type Json, type Store, type Subscription, type Update, type Versions, type WireError } from '@statecraft/core'
+import { StatecraftError, listen, randomId, type Json, type Store, type Subscription, type Update, type Versions, type WireError } from '@statecraft/core'
 import {
   CAPABILITIES, CLOSE_CODES, PROTOCOL_VERSION, codecOf, codecs, decodeClientFrame, frameSize, presenceStateSize, updateFrame, updateToWire,
   type Encoding, type Frame, type Port, type ServerMessage, type WelcomeMessage,
@@ -24,21 +24,6 @@ export interface AgentOptions<C> {
 
 /** Message types whose `id` does not name a new request: an error about a bad one must not carry it. */
 const NOT_OPENING = new Set(['unsubscribe'])
-
-/**
- * Core's push delivery (`listen` in core/subscription.ts, keyed by this registered symbol): a
- * subscription made by a store's `makeSubscription` hands each update to a listener in the store's
- * own call, with no promise and no async iterator per update. Proxies' subscriptions lack it.
- */
-const LISTEN = Symbol.for('statecraft.subscription.listen')
-interface SubscriptionListener {
-  update(u: Update, shared: object | undefined): void
-  end(err: StatecraftError | undefined): void
-}
-function listen(sub: Subscription, l: SubscriptionListener): boolean {
-  const f = (sub as { [LISTEN]?: unknown })[LISTEN]
-  return typeof f === 'function' && (f as (l: SubscriptionListener) => boolean).call(sub, l) === true
-}
 
 const protocolError = (message: string): StatecraftError => new StatecraftError('protocol', message)
 
