@@ -232,8 +232,8 @@ const oneByteString = (s: string): boolean => {
  * compare it with endContent byte for byte. `memory` (Statecraft): record the server's heap growth.
  */
 async function replayPass(system: System, server: ServerProcess, trace: Trace, key: string, opts: { check: boolean; memory: boolean }): Promise<{ ms: number; cpuSeconds: number }> {
-  // The server's gc, which is also the Statecraft server's heap before the replay.
-  const heapBefore = await server.heap()
+  // The server's gc, which is also the Statecraft server's data heap before the replay.
+  const heapBefore = await server.dataHeap()
   const memory = opts.memory && system === 'statecraft'
   const statsBefore = memory ? await server.memoryStats() : null
   let ms = 0
@@ -264,7 +264,7 @@ async function replayPass(system: System, server: ServerProcess, trace: Trace, k
       else throw new Error(`the ${system} server holds ${typeof held === 'string' ? `${held.length} chars` : String(held)} that are not endContent byte for byte`)
     }
     if (memory) {
-      heapAfter = await server.heap()
+      heapAfter = await server.dataHeap()
       statsAfter = await server.memoryStats()
     }
   } finally {
@@ -272,7 +272,7 @@ async function replayPass(system: System, server: ServerProcess, trace: Trace, k
   }
   if (memory) {
     await sleep(100)
-    const heapAfterClose = await server.heap()
+    const heapAfterClose = await server.dataHeap()
     const oneByte = oneByteString(trace.endContent)
     ;(serverMemory[trace.name] ??= []).push({
       heapBefore,
@@ -291,15 +291,17 @@ async function replayPass(system: System, server: ServerProcess, trace: Trace, k
 
 /**
  * One run: passes of `trace` through `system` (each a fresh doc and client) until they have taken
- * MIN_RUN_MS, at least one; edits/s and edits per CPU-second over all of them. The server's memory
- * is recorded on the first pass.
+ * MIN_RUN_MS, at least one; edits/s and edits per CPU-second over all of them.
  */
+/** Fresh servers measured for the server's memory after each trace's replay. */
+const MEMORY_RUNS = 3
+
 async function replayRun(system: System, server: ServerProcess, trace: Trace, run: number): Promise<Measured> {
   let ms = 0
   let cpuSeconds = 0
   let passes = 0
   while (passes === 0 || ms < MIN_RUN_MS) {
-    const p = await replayPass(system, server, trace, `${trace.name}-${run}-${passes}`, { check: true, memory: passes === 0 })
+    const p = await replayPass(system, server, trace, `${trace.name}-${run}-${passes}`, { check: true, memory: false })
     ms += p.ms
     cpuSeconds += p.cpuSeconds
     passes++
@@ -323,6 +325,20 @@ async function traceReplay(traces: Trace[]): Promise<void> {
     }
   } finally {
     for (const s of servers.values()) await s.stop()
+  }
+  // Server memory: each time on a fresh Statecraft server (its op log holds only what it was sent,
+  // none of it evicted by its bound), warmed by the smallest trace in another doc, then one pass.
+  const small = traces.reduce<Trace | undefined>((a, t) => (a === undefined || t.patches < a.patches ? t : a), undefined)
+  for (const trace of traces) {
+    for (let i = 0; i < MEMORY_RUNS; i++) {
+      const server = await startServer('statecraft')
+      try {
+        if (small !== undefined) await replayPass('statecraft', server, small, 'warm-up', { check: false, memory: false })
+        await replayPass('statecraft', server, trace, `${trace.name}-memory-${i}`, { check: true, memory: true })
+      } finally {
+        await server.stop()
+      }
+    }
   }
   results.traceReplay = { ...section, byteChecks, serverMemory }
   out('### 1. Trace replay through the full stack (edits/s; higher is better)')
@@ -366,7 +382,7 @@ function cpuTable(section: 'replay' | 'local', traces: Trace[], others: string[]
 function memoryAfterReplay(traces: Trace[]): void {
   const rows = traces.filter(t => (serverMemory[t.name]?.length ?? 0) > 0)
   if (rows.length === 0) return
-  out('Statecraft server memory after the replay (the first pass of each run): heapUsed after gc with the replay done (the client still connected; the figure judged) minus heapUsed after gc just before it, and the same once the client has closed, against the final text as the server holds it plus the op log the store retained over the replay (`memoryStats().opLogBytes` after − before). Text size: 1 byte a char when every char is ≤ U+00FF (all three traces are ASCII; V8 keeps such strings one byte a char), else 2 (UTF-16). Median of the runs.')
+  out(`Statecraft server memory after the replay (${MEMORY_RUNS} runs, each on a fresh server process warmed by one pass of the smallest trace into another doc, so that its op log holds the whole replay, none of it evicted by the log's bound): heapUsed after gc less V8's code spaces (compiled code is not data) with the replay done (the client still connected; the figure judged) minus heapUsed after gc just before it, and the same once the client has closed, against the final text as the server holds it plus the op log the store retained over the replay (\`memoryStats().opLogBytes\` after − before). Text size: 1 byte a char when every char is ≤ U+00FF (all three traces are ASCII; V8 keeps such strings one byte a char), else 2 (UTF-16). Median of the runs.`)
   out()
   out('| trace | heap growth | after the client closed | final text | op log | text + op log | growth / (text + op log) |')
   out('|---|---:|---:|---:|---:|---:|---:|')

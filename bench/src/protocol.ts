@@ -12,6 +12,7 @@ export interface StoreMemoryStats {
 export type Request =
   | { id: number; cmd: 'wait-for'; key: string; content: string; timeoutMs: number }
   | { id: number; cmd: 'heap' }
+  | { id: number; cmd: 'data-heap' }
   | { id: number; cmd: 'read'; key: string }
   | { id: number; cmd: 'memory-stats' }
   | { id: number; cmd: 'cpu' }

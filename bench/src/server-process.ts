@@ -18,6 +18,7 @@ import WebSocketJSONStream from '@teamwork/websocket-json-stream'
 import { type as textUnicode } from 'ot-text-unicode'
 import { docs as yDocs, setupWSConnection } from '@y/websocket-server/utils'
 import type { Request, Reply, System } from './protocol.ts'
+import { getHeapSpaceStatistics } from 'node:v8'
 
 const kind = process.argv[2] as System
 
@@ -134,6 +135,14 @@ function heap(): number {
   return process.memoryUsage().heapUsed
 }
 
+/** heap() less what V8's code spaces hold: compiled code (the JIT's, which grows as new paths warm up) is not data. */
+function dataHeap(): number {
+  const used = heap()
+  let code = 0
+  for (const sp of getHeapSpaceStatistics()) if (sp.space_name.startsWith('code_')) code += sp.space_used_size
+  return used - code
+}
+
 process.on('message', (m: Request) => {
   const reply = (r: Omit<Reply, 'id'>): void => {
     process.send?.({ id: m.id, ...r })
@@ -141,6 +150,7 @@ process.on('message', (m: Request) => {
   const run = async (): Promise<unknown> => {
     if (m.cmd === 'wait-for') return waitFor(m.key, m.content, m.timeoutMs)
     if (m.cmd === 'heap') return heap()
+    if (m.cmd === 'data-heap') return dataHeap()
     if (m.cmd === 'read') return server.read(m.key)
     if (m.cmd === 'memory-stats') return server.memoryStats()
     if (m.cmd === 'cpu') return cpuMicros()

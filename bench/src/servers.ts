@@ -28,6 +28,8 @@ export interface ServerProcess {
   waitFor(key: string, content: string, timeoutMs?: number): Promise<void>
   /** The server's heapUsed after gc. */
   heap(): Promise<number>
+  /** heapUsed after gc minus V8's code spaces (compiled code is not data the server holds). */
+  dataHeap(): Promise<number>
   /** The value the server holds at `key` (undefined when none). */
   read(key: string): Promise<unknown>
   /** The store's `memoryStats()`, or null when it has none. */
@@ -82,6 +84,7 @@ export async function startServer(system: System): Promise<ServerProcess> {
       await request({ cmd: 'wait-for', key, content, timeoutMs })
     },
     heap: async () => (await request({ cmd: 'heap' })) as number,
+    dataHeap: async () => (await request({ cmd: 'data-heap' })) as number,
     read: key => request({ cmd: 'read', key }),
     memoryStats: async () => (await request({ cmd: 'memory-stats' })) as StoreMemoryStats | null,
     cpu: async () => (await request({ cmd: 'cpu' })) as number,
