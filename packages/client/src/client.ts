@@ -89,12 +89,6 @@ const DOC_DELAY_MS = 1000
 /** … or once this many finished entries wait for it (they stay in the cache until then). */
 const MAX_DEFERRED_REMOVALS = 64
 
-/** `versionsAtLeast` without allocating (once or twice per received update). */
-function atLeast(a: Versions, b: Versions): boolean {
-  for (const k in b) if ((a[k] ?? 0) < (b[k] as number)) return false
-  return true
-}
-
 /** `maxVersions(a, b)`, but `b` itself when it is at or above `a` everywhere (the usual case: no copy). */
 function later(a: Versions, b: Versions): Versions {
   for (const k in a) if ((b[k] ?? -1) < (a[k] as number)) return maxVersions(a, b)
@@ -629,7 +623,7 @@ export class StatecraftClient {
       const op = rec.txn.get(key)
       if (op === undefined) continue
       // Already part of the server state (a resumed subscription may repeat what we hold).
-      if (u.replace === undefined && doc.versions !== undefined && atLeast(doc.versions, rec.versions)) continue
+      if (u.replace === undefined && doc.versions !== undefined && versionsAtLeast(doc.versions, rec.versions)) continue
       const mine = this.ownEntry(doc, rec.meta)
       if (mine !== undefined) {
         doc.fold(mine, op, rec.versions)

@@ -26,9 +26,10 @@ export function maxVersions(a: Versions, b: Versions): Versions {
   return out
 }
 
-/** True when every source in `b` is at or below its version in `a`. */
+/** True when every source in `b` is at or below its version in `a`. A plain loop: clients call it per received update. */
 export function versionsAtLeast(a: Versions, b: Versions): boolean {
-  return Object.entries(b).every(([k, n]) => (a[k] ?? 0) >= n)
+  for (const k in b) if ((a[k] ?? 0) < (b[k] as number)) return false
+  return true
 }
 
 /**
