@@ -2,7 +2,7 @@
 // remote store per connection, and a remote store's room ends with it; this one joins the room on
 // each new remote (with the last state set) and forwards its peers, so the app holds one object.
 import { StatecraftError, closedError, type Json } from '@statecraft/core'
-import type { Presence, PresencePeers } from './presence.ts'
+import { PeerListeners, type Presence, type PresencePeers } from './presence.ts'
 import type { Remote } from './remote-store.ts'
 
 /** What a client room needs of the client. */
@@ -26,8 +26,7 @@ export class ClientPresence implements Presence {
   private stopInner: (() => void) | undefined
   private readonly stopStatus: () => void
   private closed = false
-  private readonly listeners = new Set<(peers: PresencePeers) => void>()
-  private waiters: { resolve: () => void; reject: (e: StatecraftError) => void }[] = []
+  private readonly app = new PeerListeners()
 
   constructor(
     readonly room: string,
@@ -54,17 +53,11 @@ export class ClientPresence implements Presence {
   }
 
   subscribe(cb: (peers: PresencePeers) => void): () => void {
-    const l = (p: PresencePeers): void => cb(p)
-    this.listeners.add(l)
-    return () => {
-      this.listeners.delete(l)
-    }
+    return this.app.subscribe(cb)
   }
 
   ready(): Promise<void> {
-    if (this.closed) return Promise.reject(this.error ?? closedError())
-    if (this.joined) return Promise.resolve()
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }))
+    return this.app.ready(this.closed, this.joined, this.error)
   }
 
   leave(): void {
@@ -73,9 +66,7 @@ export class ClientPresence implements Presence {
     this.stopStatus()
     this.detach()
     this.host.forgetRoom(this)
-    const ws = this.waiters
-    this.waiters = []
-    for (const w of ws) w.reject(closedError())
+    this.app.rejectWaiters(closedError())
     this.setPeers(EMPTY)
   }
 
@@ -115,9 +106,7 @@ export class ClientPresence implements Presence {
       () => {
         if (this.inner !== inner) return
         this.error = undefined
-        const ws = this.waiters
-        this.waiters = []
-        for (const w of ws) w.resolve()
+        this.app.resolveWaiters()
       },
       (e: unknown) => {
         // Refused (e.g. `forbidden` while the room's key does not exist yet): the next connection tries again.
@@ -141,6 +130,6 @@ export class ClientPresence implements Presence {
   private setPeers(peers: PresencePeers): void {
     if (peers.size === 0 && this.peers.size === 0) return
     this.peers = peers
-    for (const l of Array.from(this.listeners)) l(peers)
+    this.app.emit(peers)
   }
 }

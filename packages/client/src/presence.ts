@@ -61,6 +61,56 @@ export function checkRoom(room: unknown): asserts room is string {
   }
 }
 
+/**
+ * What both kinds of room keep for the app: the `subscribe` listeners of `peers` and the `ready()`
+ * waiters. A listener that throws is reported asynchronously and does not stop the others.
+ */
+export class PeerListeners {
+  private readonly listeners = new Set<(peers: PresencePeers) => void>()
+  private waiters: { resolve: () => void; reject: (e: StatecraftError) => void }[] = []
+
+  subscribe(cb: (peers: PresencePeers) => void): () => void {
+    const listener = (p: PresencePeers): void => cb(p)
+    this.listeners.add(listener)
+    return () => {
+      this.listeners.delete(listener)
+    }
+  }
+
+  /** `Presence.ready()` of a room in this state. */
+  ready(closed: boolean, joined: boolean, error: StatecraftError | undefined): Promise<void> {
+    if (closed) return Promise.reject(error ?? closedError())
+    if (joined) return Promise.resolve()
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }))
+  }
+
+  /** Joined: every `ready()` so far resolves. */
+  resolveWaiters(): void {
+    const ws = this.waiters
+    this.waiters = []
+    for (const w of ws) w.resolve()
+  }
+
+  /** Closed: every `ready()` so far rejects. */
+  rejectWaiters(err: StatecraftError): void {
+    const ws = this.waiters
+    this.waiters = []
+    for (const w of ws) w.reject(err)
+  }
+
+  emit(peers: PresencePeers): void {
+    for (const cb of Array.from(this.listeners)) {
+      try {
+        cb(peers)
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e
+        })
+      }
+    }
+  }
+}
+
 export class PresenceRoom implements Presence {
   peers: PresencePeers = new Map()
   self: string | undefined
@@ -74,8 +124,7 @@ export class PresenceRoom implements Presence {
   private dirty = false
   private lastSentAt = -Infinity
   private timer: ReturnType<typeof setTimeout> | undefined
-  private readonly listeners = new Set<(peers: PresencePeers) => void>()
-  private waiters: { resolve: () => void; reject: (e: StatecraftError) => void }[] = []
+  private readonly app = new PeerListeners()
 
   constructor(
     readonly room: string,
@@ -99,17 +148,11 @@ export class PresenceRoom implements Presence {
   }
 
   subscribe(cb: (peers: PresencePeers) => void): () => void {
-    const listener = (p: PresencePeers): void => cb(p)
-    this.listeners.add(listener)
-    return () => {
-      this.listeners.delete(listener)
-    }
+    return this.app.subscribe(cb)
   }
 
   ready(): Promise<void> {
-    if (this.closed) return Promise.reject(this.error ?? closedError())
-    if (this.joined) return Promise.resolve()
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }))
+    return this.app.ready(this.closed, this.joined, this.error)
   }
 
   leave(): void {
@@ -152,9 +195,7 @@ export class PresenceRoom implements Presence {
     this.self = m.peer
     const peers = new Map<string, Json>()
     for (const p of m.peers) if (p.peer !== m.peer && p.state !== null) peers.set(p.peer, p.state)
-    const waiters = this.waiters
-    this.waiters = []
-    for (const w of waiters) w.resolve()
+    this.app.resolveWaiters()
     this.setPeers(peers)
     // Set while the join was on its way: send the latest now.
     if (this.dirty) this.schedule()
@@ -189,9 +230,7 @@ export class PresenceRoom implements Presence {
     this.self = undefined
     this.clearTimer()
     this.link.forget(this)
-    const waiters = this.waiters
-    this.waiters = []
-    for (const w of waiters) w.reject(err ?? closedError())
+    this.app.rejectWaiters(err ?? closedError())
     this.setPeers(new Map())
   }
 
@@ -226,14 +265,6 @@ export class PresenceRoom implements Presence {
   private setPeers(peers: Map<string, Json>): void {
     if (peers.size === 0 && this.peers.size === 0) return
     this.peers = peers
-    for (const cb of Array.from(this.listeners)) {
-      try {
-        cb(peers)
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e
-        })
-      }
-    }
+    this.app.emit(peers)
   }
 }
