@@ -59,7 +59,7 @@ const F_ASTRAL = 2
  * `s` as a string of its own. V8 represents a slice of 13+ units as a view of its parent string,
  * which stays alive as long as the view does; flattening a fresh cons string copies the units.
  */
-const detach = (s: string): string => (s.length < 13 ? s : (' ' + s).slice(1))
+export const ownString = (s: string): string => (s.length < 13 ? s : (' ' + s).slice(1))
 
 const isSurrogate = (c: number): boolean => (c & 0xf800) === 0xd800
 
@@ -239,7 +239,7 @@ export class TextRope {
         if (overhangs(text)) throw invalid('text op: the deleted text ends inside a surrogate pair')
         // A copy: a slice of a leaf is, in V8, a view that keeps the leaf's whole parent string
         // alive (after toString, the whole text) for as long as the undo op lives (a store's op log).
-        append(out, typeof c.d === 'string' ? text : detach(text))
+        append(out, typeof c.d === 'string' ? text : ownString(text))
         pre += n
       }
     }

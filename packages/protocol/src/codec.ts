@@ -1,6 +1,7 @@
 // Frame codecs. Binary frames are MessagePack (standard maps, no msgpackr extensions); text frames
 // are JSON, with binary values as {"$b": base64}. A receiver picks the codec by frame type.
 import { Packr, Unpackr } from 'msgpackr'
+import { ownString } from '@statecraft/core'
 import { fromBase64, toBase64 } from './base64.ts'
 import type { Encoding } from './version.ts'
 
@@ -129,11 +130,10 @@ export const msgpackCodec: Codec = {
  * decodes a frame's strings as one string and hands out slices of it, and V8 keeps a sliced
  * string's parent alive as long as the slice: a 20-character title in a store's hot doc, or an
  * insert in its op log, would hold its whole frame's text (seen as the LevelDB store's memory
- * after a trace replay: op-log inserts holding ~2–4 KB frame strings each). Shorter strings are
- * never slices (V8's minimum slice length is 13).
+ * after a trace replay: op-log inserts holding ~2–4 KB frame strings each). See core's `ownString`.
  */
 function ownStrings(v: unknown): unknown {
-  if (typeof v === 'string') return v.length < 13 ? v : (' ' + v).slice(1)
+  if (typeof v === 'string') return ownString(v)
   if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return v
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) v[i] = ownStrings(v[i])
