@@ -3,6 +3,7 @@
 import { Packr, Unpackr } from 'msgpackr'
 import { ownString } from '@statecraft/core'
 import { fromBase64, toBase64 } from './base64.ts'
+import { BAIL, readMsgpack } from './msgpack-read.ts'
 import type { Encoding } from './version.ts'
 
 /** One WebSocket message: text (JSON) or binary (MessagePack). */
@@ -121,7 +122,10 @@ export const msgpackCodec: Codec = {
     if (typeof frame === 'string') throw new Error('a MessagePack frame must be binary')
     // A plain Uint8Array in gives plain Uint8Array values out (a Node Buffer would give Buffers).
     const bytes = frame.constructor === Uint8Array ? frame : new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength)
-    return ownStrings(unpackr.unpack(bytes))
+    // The common frames (no binary or extensions) take the lean reader, whose strings are their own;
+    // the rest take msgpackr, whose strings may be slices of the frame's (see ownStrings).
+    const v = readMsgpack(bytes)
+    return v !== BAIL ? v : ownStrings(unpackr.unpack(bytes))
   },
 }
 
