@@ -184,13 +184,17 @@ export function memoryCache(): ClientCache {
   const docs = new Map<Key, CachedDoc>()
   const entries = new Map<number, CachedEntry>()
   const seqs = new Map<string, number>()
-  return {
+  const cache: SyncCache = {
     kind: 'memory',
     load() {
       const list = [...entries.values()].sort((a, b) => a.order - b.order).map(e => ({ ...e, txn: new Map(e.txn) }))
       return Promise.resolve({ docs: new Map(docs), entries: list, seqs: new Map(seqs) })
     },
     commit(w) {
+      cache.commitNow(w)
+      return Promise.resolve()
+    },
+    commitNow(w) {
       for (const [k, d] of w.docs) {
         if (d === null) docs.delete(k)
         else docs.set(k, d.value instanceof Uint8Array ? { value: d.value.slice(), versions: d.versions } : d)
@@ -203,7 +207,6 @@ export function memoryCache(): ClientCache {
         }
       }
       for (const [c, n] of w.seqs) seqs.set(c, n)
-      return Promise.resolve()
     },
     clear(keep) {
       for (const k of docs.keys()) if (!keep(k)) docs.delete(k)
@@ -211,7 +214,16 @@ export function memoryCache(): ClientCache {
     },
     close: () => Promise.resolve(),
   }
+  return cache
 }
+
+/** A cache whose commit is done (durable as it will be) when `commitNow` returns: the memory cache. */
+interface SyncCache extends ClientCache {
+  commitNow(w: CacheWrite): void
+}
+
+/** @internal */
+export const isSyncCache = (c: ClientCache): c is SyncCache => typeof (c as Partial<SyncCache>).commitNow === 'function'
 
 /** True when `x` looks like a Store (rather than a ClientCache). */
 export function isStore(x: unknown): x is Store {

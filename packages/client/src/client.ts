@@ -7,7 +7,7 @@ import type { Key, MutateOptions, Op, Query, Store, Subscription, Update, Value,
 import type { Encoding } from '@statecraft/protocol'
 import { backoffDelay, type Backoff } from './backoff.ts'
 import { ClientPresence } from './client-presence.ts'
-import { memoryCache, storeCache, isStore, type CachedEntry, type ClientCache, type CacheWrite } from './client-cache.ts'
+import { memoryCache, storeCache, isStore, isSyncCache, type CachedEntry, type ClientCache, type CacheWrite } from './client-cache.ts'
 import { DocState, deferred, settle, type PendingEntry } from './doc-state.ts'
 import { DocHandle, TextHandle, QueryHandle } from './handles.ts'
 import { idbCache } from './idb-cache.ts'
@@ -320,7 +320,9 @@ export class StatecraftClient {
       this.removedOrders.clear()
       this.seqDirty = false
       try {
-        await cache.commit(w)
+        // A cache that commits synchronously (memory) is durable at once: no turn is waited for.
+        if (isSyncCache(cache)) cache.commitNow(w)
+        else await cache.commit(w)
       } catch (e) {
         // Nothing of this batch is durable: mark it all dirty again and retry shortly.
         this.log(`writing the cache failed: ${e instanceof Error ? e.message : String(e)}`)
@@ -337,7 +339,9 @@ export class StatecraftClient {
         continue
       }
       for (const [e, rev] of revs) e.persistedRev = Math.max(e.persistedRev, rev)
-      this.pump()
+      // What this commit made durable may go now (not at the end of the turn: a write's latency).
+      if (revs.size > 0) this.pumpNow()
+      else this.pump()
       if (cache.afterCommit !== undefined) {
         try {
           await cache.afterCommit(k => this.isPinned(k))
