@@ -4,6 +4,7 @@ import { Packr, Unpackr } from 'msgpackr'
 import { ownString } from '@statecraft/core'
 import { fromBase64, toBase64 } from './base64.ts'
 import { BAIL, readMsgpack } from './msgpack-read.ts'
+import { writeMsgpack } from './msgpack-write.ts'
 import type { Encoding } from './version.ts'
 
 /** One WebSocket message: text (JSON) or binary (MessagePack). */
@@ -111,7 +112,9 @@ function allWellFormed(v: unknown): boolean {
 export const msgpackCodec: Codec = {
   encoding: 'msgpack',
   encode(msg) {
-    const bytes = packr.pack(msg)
+    // The common messages take the lean writer (the same bytes, less code to run); the rest msgpackr.
+    let bytes = writeMsgpack(msg)
+    if (bytes === BAIL) bytes = packr.pack(msg)
     // MessagePack strings are UTF-8, which cannot hold a lone surrogate; JSON escapes it as \uXXXX.
     // And msgpackr renames a "__proto__" key. Such a message goes as a JSON text frame instead
     // (receivers pick the codec by frame type, so either may come at any time).
