@@ -650,7 +650,7 @@ export class StatecraftClient {
   }
 
   private ownEntry(doc: DocState, meta: Record<string, unknown> | undefined): PendingEntry | undefined {
-    if (meta === undefined) return undefined
+    if (meta === undefined || doc.pending.length === 0) return undefined
     const c = meta[META_CLIENT]
     const s = meta[META_SEQ]
     if (typeof c !== 'string' || typeof s !== 'number') return undefined

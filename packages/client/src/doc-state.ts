@@ -143,7 +143,8 @@ function applyHeld(h: Held, op: Op, key: Key): Held {
     }
     return r
   }
-  return applyOp(valueOf(h), op, key)
+  // A set or del does not read the value it replaces (a text's string is not built for it).
+  return applyOp(op.type === 'set' || op.type === 'del' ? undefined : valueOf(h), op, key)
 }
 
 /** What happened to a remote op as it went through the pending ops: its form on the local value, or 'recompute'. */
@@ -268,6 +269,7 @@ export class DocState {
    * over each (side 'right'). An op that cannot be transformed (a set/del on either side) is stuck.
    */
   private transformPending(r: Op, before: Versions | undefined): Chain {
+    if (this.pending.length === 0) return { kind: 'op', op: r }
     let chain: Chain = { kind: 'op', op: r }
     for (const e of this.pending) {
       if (chain.kind === 'noop') break

@@ -65,6 +65,8 @@ interface RemoteSub {
   delivered: boolean
   /** Subscribed on the current connection. */
   active: boolean
+  /** A source `last` had (a hint for `anySeen`: any value gives the same answer). */
+  lastSource: string | undefined
   /** Resubscribes after a server drop (slow reader), for the backoff. */
   retries: number
   timer: ReturnType<typeof setTimeout> | undefined
@@ -103,10 +105,25 @@ function seen(rec: TxnRecord, last: Versions): boolean {
   return true
 }
 
-/** Some record of `txns` is `seen` (a plain loop: this runs for every update). */
-function anySeen(txns: TxnRecord[], last: Versions): boolean {
-  for (const rec of txns) if (seen(rec, last)) return true
+/**
+ * Some record of `txns` is `seen` (a plain loop: this runs for every update). `src` is a source of
+ * `last`: a record past it there is not seen, which settles the usual case without a walk.
+ */
+function anySeen(txns: TxnRecord[], last: Versions, src: string | undefined): boolean {
+  for (const rec of txns) {
+    if (src !== undefined) {
+      const v = rec.versions[src]
+      if (v !== undefined && v > (last[src] as number)) continue
+    }
+    if (seen(rec, last)) return true
+  }
   return false
+}
+
+/** A source `vs` names (its first), or undefined. */
+function firstSource(vs: Versions): string | undefined {
+  for (const src in vs) return src
+  return undefined
 }
 
 const isEmpty = (u: Update): boolean => u.replace === undefined && u.txns.length === 0 && (u.leave?.length ?? 0) === 0 && (u.enter?.size ?? 0) === 0
@@ -402,7 +419,10 @@ export class Remote implements RemoteStore {
     const u = updateFromWire(m)
     // After a resume, the server starts after `last`; drop anything at or below it all the same.
     const last = s.last
-    if (last !== undefined && u.replace === undefined && anySeen(u.txns, last)) u.txns = u.txns.filter(rec => !seen(rec, last))
+    if (last !== undefined && u.replace === undefined) {
+      s.lastSource ??= firstSource(last)
+      if (anySeen(u.txns, last, s.lastSource)) u.txns = u.txns.filter(rec => !seen(rec, last))
+    }
     if (s.delivered && isEmpty(u)) {
       s.last = u.versions
       return
@@ -524,7 +544,7 @@ export class Remote implements RemoteStore {
       feed.end(StatecraftError.from(e))
       return sub
     }
-    const s: RemoteSub = { id, query: cleanQuery(query), feed, last: o.fromVersion, delivered: false, active: false, retries: 0, timer: undefined }
+    const s: RemoteSub = { id, query: cleanQuery(query), feed, last: o.fromVersion, lastSource: undefined, delivered: false, active: false, retries: 0, timer: undefined }
     this.subs.set(id, s)
     if (this.conn !== undefined) this.sendSubscribe(this.conn, s)
     return sub
