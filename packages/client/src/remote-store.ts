@@ -91,7 +91,10 @@ function cleanQuery(q: Query): Query {
 
 function definedOnly<T extends object>(o: T): T {
   const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v
+  for (const k of Object.keys(o)) {
+    const v = (o as Record<string, unknown>)[k]
+    if (v !== undefined) out[k] = v
+  }
   return out as T
 }
 
@@ -523,7 +526,7 @@ export class Remote implements RemoteStore {
     this.checkOpen()
     checkTxn(txn)
     checkMutateOptions(o)
-    const opts: MutateOptions = definedOnly({ ...o })
+    const opts: MutateOptions = definedOnly(o)
     if (opts.clientId === undefined && opts.seq === undefined) {
       opts.clientId = this.clientId
       opts.seq = ++this.seq
