@@ -735,7 +735,8 @@ export class StatecraftClient {
     e.inflight = true
     e.sent = true
     settle(e)
-    const txn = new Map<Key, Op>(ks.map(k => [k, e.txn.get(k) as Op]))
+    const txn = new Map<Key, Op>()
+    for (const k of ks) txn.set(k, e.txn.get(k) as Op)
     const o: MutateOptions = { clientId: e.clientId, seq: e.seq, meta: { [META_CLIENT]: e.clientId, [META_SEQ]: e.seq } }
     const doc = ks.length === 1 ? this.docs.get(ks[0] as Key) : undefined
     let base = e.stuckAt ?? doc?.versions
@@ -877,7 +878,7 @@ export class StatecraftClient {
     let e = last !== undefined && this.composeInto(last, key, op) ? last : undefined
     if (e === undefined) {
       e = {
-        order: 0, clientId: this.clientId, seq: 0, txn: new Map([[key, op]]), parts: [], writes: 1,
+        order: 0, clientId: this.clientId, seq: 0, txn: new Map<Key, Op>().set(key, op), parts: [], writes: 1,
         sent: false, inflight: false, acked: undefined, maybeIn: undefined, folded: new Set(), stuckAt: undefined,
         userRev: 1, persistedRev: 0, deferred: undefined, settled: false,
       }
