@@ -275,18 +275,17 @@ function readVersions(): Obj {
   return o
 }
 
+/** A string (a key of a txn or of entries): through the key cache; anything else fails. */
 function readKeyString(): string {
-  const k = read()
-  if (typeof k !== 'string') throw fail
-  return k
+  return readKey()
 }
 
 /** An op: {type, value} (set), {type} (del) or {type, op}, `type` first, as a valid one is written. */
 function readOp(): Obj {
   const n = mapHeader()
   if (n === 0 || readKey() !== 'type') throw fail
-  const type = read()
-  if (typeof type !== 'string') throw fail
+  // Op types, keys and the like repeat from frame to frame: read through the key cache (no new string).
+  const type = readKey()
   if (type === 'del') {
     if (n !== 1) throw fail
     return { type }
@@ -404,7 +403,7 @@ export function readUpdateMessage(bytes: Uint8Array): ServerMessage | undefined 
   end = bytes.length
   try {
     const n = mapHeader()
-    if (n < 2 || readKey() !== 'type' || read() !== 'update' || readKey() !== 'id') return undefined
+    if (n < 2 || readKey() !== 'type' || readKey() !== 'update' || readKey() !== 'id') return undefined
     const id = readId()
     let txns: Obj[] | undefined
     let versions: Obj | undefined
