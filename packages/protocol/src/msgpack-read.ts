@@ -191,7 +191,8 @@ function readKey(): string {
   const s = asciiString(start, n)
   pos = stop
   if (s === '__proto__') throw bail
-  keyBytes[slot] = src.slice(start, stop)
+  // A copy (a Node Buffer's slice would be a view of the frame).
+  keyBytes[slot] = Uint8Array.prototype.slice.call(src, start, stop)
   keyStrings[slot] = s
   return s
 }

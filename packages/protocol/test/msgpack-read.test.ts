@@ -93,3 +93,13 @@ test('deep nesting does not throw', () => {
   bytes[100_000] = 0x01
   expect(() => readMsgpack(bytes)).not.toThrow()
 })
+
+test('keys cached from a Node Buffer frame are copies: reusing the buffer changes nothing', () => {
+  const buf = Buffer.from(bytesOf({ reusedkey1: 1 }))
+  expect(readMsgpack(buf)).toEqual({ reusedkey1: 1 })
+  // The buffer is reused for other bytes (a key that differs only where the cache does not look).
+  const other = bytesOf({ rexsedkey1: 2 })
+  buf.set(other)
+  expect(readMsgpack(bytesOf({ rexsedkey1: 2 }))).toEqual({ rexsedkey1: 2 })
+  expect(readMsgpack(bytesOf({ reusedkey1: 3 }))).toEqual({ reusedkey1: 3 })
+})
