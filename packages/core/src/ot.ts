@@ -3,7 +3,7 @@
 import { type as json1Type } from 'ot-json1'
 import { type as textType } from 'ot-text-unicode'
 import { StatecraftError } from './errors.ts'
-import { checkValue, isBinary, ownValue, shareValue } from './values.ts'
+import { checkValue, isBinary, ownValue, shareValue, whereOf, type Where } from './values.ts'
 import { applyText, invertText } from './text-rope.ts'
 import { TextRope, isTextRope } from './rope.ts'
 import type { Json, Op, OTOp, OTTypeName, Value } from './types.ts'
@@ -89,12 +89,12 @@ registerOTType<string | TextRope, OTOp['op']>({
 })
 
 /** Throws `invalid` unless `op` is a well-formed op of a registered type. */
-export function checkOp(op: unknown, where = 'op'): asserts op is Op {
-  if (typeof op !== 'object' || op === null) throw new StatecraftError('invalid', `${where} must be an object with a type`)
+export function checkOp(op: unknown, where: Where = 'op'): asserts op is Op {
+  if (typeof op !== 'object' || op === null) throw new StatecraftError('invalid', `${whereOf(where)} must be an object with a type`)
   const o = op as { type?: unknown; value?: unknown; op?: unknown }
   if (o.type === 'set') {
-    if (!('value' in o)) throw new StatecraftError('invalid', `${where} is a set with no value`)
-    checkValue(o.value, `${where}.value`)
+    if (!('value' in o)) throw new StatecraftError('invalid', `${whereOf(where)} is a set with no value`)
+    checkValue(o.value, () => `${whereOf(where)}.value`)
   } else if (o.type === 'del') {
     // nothing to check
   } else if (typeof o.type === 'string') {
@@ -102,10 +102,10 @@ export function checkOp(op: unknown, where = 'op'): asserts op is Op {
     try {
       t.checkOp(o.op)
     } catch (e) {
-      throw invalid(`${where} is not a valid ${o.type} op`, e)
+      throw invalid(`${whereOf(where)} is not a valid ${o.type} op`, e)
     }
   } else {
-    throw new StatecraftError('invalid', `${where}.type must be a string (set, del or an OT type name)`)
+    throw new StatecraftError('invalid', `${whereOf(where)}.type must be a string (set, del or an OT type name)`)
   }
 }
 

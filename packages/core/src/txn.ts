@@ -14,7 +14,7 @@ export function checkTxn(txn: unknown): asserts txn is Txn {
   if (txn.size === 0) throw new StatecraftError('invalid', 'a txn needs at least one op')
   for (const [k, op] of txn) {
     if (typeof k !== 'string') throw new StatecraftError('invalid', `txn key ${String(k)} is not a string`)
-    checkOp(op, `op on ${JSON.stringify(k)}`)
+    checkOp(op, () => `op on ${JSON.stringify(k)}`)
   }
 }
 

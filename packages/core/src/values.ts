@@ -5,10 +5,45 @@ import type { Json, Value } from './types.ts'
 
 export const isBinary = (v: unknown): v is Uint8Array => v instanceof Uint8Array
 
-/** Throws `invalid`, naming the path, unless `v` is a JSON value or a Uint8Array. */
-export function checkValue(v: unknown, where = 'value'): asserts v is Value {
-  if (isBinary(v)) return
-  checkJson(v, where, 0)
+/** A name for error messages, built only when one is thrown. */
+export type Where = string | (() => string)
+
+export const whereOf = (where: Where): string => (typeof where === 'string' ? where : where())
+
+/**
+ * Throws `invalid`, naming the path, unless `v` is a JSON value or a Uint8Array. The path strings
+ * are built only for a value that fails (a first pass just judges it).
+ */
+export function checkValue(v: unknown, where: Where = 'value'): asserts v is Value {
+  if (isBinary(v) || isJsonValue(v, 0)) return
+  checkJson(v, whereOf(where), 0)
+  // checkJson throws for everything isJsonValue refuses; if the two ever disagree, say so.
+  throw new StatecraftError('internal', `${whereOf(where)} was refused without a reason`)
+}
+
+/** checkJson's judgement, without the paths. */
+function isJsonValue(v: unknown, depth: number): boolean {
+  if (depth > 1000) return false
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return Number.isFinite(v)
+    case 'object': {
+      if (v === null) return true
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (!isJsonValue(v[i], depth + 1)) return false
+        return true
+      }
+      const proto = Object.getPrototypeOf(v)
+      if (proto !== Object.prototype && proto !== null) return false
+      for (const k of Object.keys(v)) if (!isJsonValue((v as Record<string, unknown>)[k], depth + 1)) return false
+      return true
+    }
+    default:
+      return false
+  }
 }
 
 function checkJson(v: unknown, path: string, depth: number): void {
@@ -43,8 +78,13 @@ function checkJson(v: unknown, path: string, depth: number): void {
 export function freezeJson<T extends Json>(v: T): T {
   if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return v
   Object.freeze(v)
-  if (Array.isArray(v)) for (const x of v) freezeJson(x)
-  else for (const x of Object.values(v)) freezeJson(x)
+  if (Array.isArray(v)) {
+    for (const x of v) freezeJson(x)
+    return v
+  }
+  // for…in, not Object.values (no array per object): JSON objects have only own, enumerable keys.
+  const o = v as Record<string, Json>
+  for (const k in o) freezeJson(o[k] as Json)
   return v
 }
 
