@@ -230,44 +230,56 @@ function readString(n: number): string {
   return s
 }
 
-// ---- update messages, read in one pass
-
-/** A field of a map the update reader knows, or a failure (the frame takes the general path). */
-class Fail extends Error {}
-const fail = new Fail()
+// ---- update messages, read in one pass (anything out of place gives up, as above: `bail`)
 
 type Obj = Record<string, unknown>
 
 const isId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 
-/** The count of a map header at `pos`, or a failure. */
+/** The count of a map header at `pos`. */
 function mapHeader(): number {
-  if (pos >= end) throw fail
+  if (pos >= end) throw bail
   const t = src[pos++] as number
   if (t >= 0x80 && t < 0x90) return t & 0x0f
   if (t === 0xde) return u16()
   if (t === 0xdf) return u32()
-  throw fail
+  throw bail
 }
 
 function arrayHeader(): number {
-  if (pos >= end) throw fail
+  if (pos >= end) throw bail
   const t = src[pos++] as number
   if (t >= 0x90 && t < 0xa0) return t & 0x0f
   if (t === 0xdc) return u16()
   if (t === 0xdd) return u32()
-  throw fail
+  throw bail
 }
 
 function readId(): number {
   const v = read()
-  if (!isId(v)) throw fail
+  if (!isId(v)) throw bail
   return v
+}
+
+/** An array (its header at `pos`) of what `item` reads. */
+function readList<T>(item: () => T): T[] {
+  const n = arrayHeader()
+  if (n > end - pos) throw bail
+  const out: T[] = []
+  for (let i = 0; i < n; i++) out.push(item())
+  return out
+}
+
+/** A [key, item] pair, the key through the key cache (txn and entry keys repeat from frame to frame). */
+function readPair<T>(item: () => T): [string, T] {
+  if (arrayHeader() !== 2) throw bail
+  const k = readKey()
+  return [k, item()]
 }
 
 function readVersions(): Obj {
   const n = mapHeader()
-  if (n * 2 > end - pos) throw fail
+  if (n * 2 > end - pos) throw bail
   const o: Obj = {}
   for (let i = 0; i < n; i++) {
     const k = readKey()
@@ -276,120 +288,76 @@ function readVersions(): Obj {
   return o
 }
 
-/** A string (a key of a txn or of entries): through the key cache; anything else fails. */
-function readKeyString(): string {
-  return readKey()
+function readStoredValue(): unknown {
+  const v = read()
+  if (!isValue(v)) throw bail
+  return v
 }
 
 /** An op: {type, value} (set), {type} (del) or {type, op}, `type` first, as a valid one is written. */
 function readOp(): Obj {
   const n = mapHeader()
-  if (n === 0 || readKey() !== 'type') throw fail
+  if (n === 0 || readKey() !== 'type') throw bail
   // Op types, keys and the like repeat from frame to frame: read through the key cache (no new string).
   const type = readKey()
   if (type === 'del') {
-    if (n !== 1) throw fail
+    if (n !== 1) throw bail
     return { type }
   }
-  if (n !== 2) throw fail
+  if (n !== 2) throw bail
   if (type === 'set') {
-    if (readKey() !== 'value') throw fail
-    const value = read()
-    if (!isValue(value)) throw fail
-    return { type, value }
+    if (readKey() !== 'value') throw bail
+    return { type, value: readStoredValue() }
   }
-  if (readKey() !== 'op') throw fail
+  if (readKey() !== 'op') throw bail
   const op = read()
-  if (!isJson(op)) throw fail
+  if (!isJson(op)) throw bail
   return { type, op }
 }
 
-function readTxn(): [string, Obj][] {
-  const n = arrayHeader()
-  if (n > end - pos) throw fail
-  const txn: [string, Obj][] = []
-  for (let i = 0; i < n; i++) {
-    if (arrayHeader() !== 2) throw fail
-    const k = readKeyString()
-    txn.push([k, readOp()])
-  }
-  return txn
-}
+const readTxnEntry = (): [string, Obj] => readPair(readOp)
+const readEntry = (): [string, unknown] => readPair(readStoredValue)
 
-function readRecords(): Obj[] {
-  const n = arrayHeader()
-  if (n > end - pos) throw fail
-  const out: Obj[] = []
-  for (let i = 0; i < n; i++) {
-    const m = mapHeader()
-    let versions: Obj | undefined
-    let txn: [string, Obj][] | undefined
-    let meta: unknown
-    for (let j = 0; j < m; j++) {
-      switch (readKey()) {
-        case 'versions':
-          if (versions !== undefined) throw fail
-          versions = readVersions()
-          break
-        case 'txn':
-          if (txn !== undefined) throw fail
-          txn = readTxn()
-          break
-        case 'meta':
-          if (meta !== undefined) throw fail
-          meta = read()
-          if (!isJsonObject(meta)) throw fail
-          break
-        default:
-          throw fail
-      }
+function readRecord(): Obj {
+  const m = mapHeader()
+  let versions: Obj | undefined
+  let txn: [string, Obj][] | undefined
+  let meta: unknown
+  for (let j = 0; j < m; j++) {
+    switch (readKey()) {
+      case 'versions':
+        if (versions !== undefined) throw bail
+        versions = readVersions()
+        break
+      case 'txn':
+        if (txn !== undefined) throw bail
+        txn = readList(readTxnEntry)
+        break
+      case 'meta':
+        if (meta !== undefined) throw bail
+        meta = read()
+        if (!isJsonObject(meta)) throw bail
+        break
+      default:
+        throw bail
     }
-    if (versions === undefined || txn === undefined) throw fail
-    out.push(meta === undefined ? { versions, txn } : { versions, txn, meta })
   }
-  return out
+  if (versions === undefined || txn === undefined) throw bail
+  return meta === undefined ? { versions, txn } : { versions, txn, meta }
 }
 
-function readEntries(): [string, unknown][] {
-  const n = arrayHeader()
-  if (n > end - pos) throw fail
-  const out: [string, unknown][] = []
-  for (let i = 0; i < n; i++) {
-    if (arrayHeader() !== 2) throw fail
-    const k = readKeyString()
-    const v = read()
-    if (!isValue(v)) throw fail
-    out.push([k, v])
+function readAck(): Obj {
+  const m = mapHeader()
+  let id: number | undefined
+  let versions: Obj | undefined
+  for (let j = 0; j < m; j++) {
+    const k = readKey()
+    if (k === 'id' && id === undefined) id = readId()
+    else if (k === 'versions' && versions === undefined) versions = readVersions()
+    else throw bail
   }
-  return out
-}
-
-function readStrings(): string[] {
-  const n = arrayHeader()
-  if (n > end - pos) throw fail
-  const out: string[] = []
-  for (let i = 0; i < n; i++) out.push(readKeyString())
-  return out
-}
-
-function readAcks(): Obj[] {
-  const n = arrayHeader()
-  if (n > end - pos) throw fail
-  const out: Obj[] = []
-  for (let i = 0; i < n; i++) {
-    const m = mapHeader()
-    let id: number | undefined
-    let versions: Obj | undefined
-    for (let j = 0; j < m; j++) {
-      const k = readKey()
-      if (k === 'id' && id === undefined) id = readId()
-      else if (k === 'versions' && versions === undefined) versions = readVersions()
-      else throw fail
-    }
-    if (id === undefined || versions === undefined) throw fail
-    out.push({ id, versions })
-  }
-  return out
+  if (id === undefined || versions === undefined) throw bail
+  return { id, versions }
 }
 
 /**
@@ -417,7 +385,7 @@ export function readUpdateMessage(bytes: Uint8Array): ServerMessage | undefined 
       switch (readKey()) {
         case 'txns':
           if (txns !== undefined) return undefined
-          txns = readRecords()
+          txns = readList(readRecord)
           break
         case 'versions':
           if (versions !== undefined) return undefined
@@ -432,19 +400,19 @@ export function readUpdateMessage(bytes: Uint8Array): ServerMessage | undefined 
         }
         case 'replace':
           if (replace !== undefined) return undefined
-          replace = readEntries()
+          replace = readList(readEntry)
           break
         case 'leave':
           if (leave !== undefined) return undefined
-          leave = readStrings()
+          leave = readList(readKey)
           break
         case 'enter':
           if (enter !== undefined) return undefined
-          enter = readEntries()
+          enter = readList(readEntry)
           break
         case 'mutated':
           if (mutated !== undefined) return undefined
-          mutated = readAcks()
+          mutated = readList(readAck)
           break
         default:
           return undefined
