@@ -21,6 +21,14 @@ async function server(historyLimit = 1000): Promise<StatecraftServer> {
   return s
 }
 
+/** A client of `s` that starts offline (its cache open), closed after the test. */
+async function offlineClient(s: StatecraftServer): Promise<StatecraftClient> {
+  const c = createClient({ dial: () => s.connectLocal(), offline: true, log: () => {} })
+  open.push(c)
+  await c.cacheReady
+  return c
+}
+
 async function crash(c: StatecraftClient, cache: { crash(): void }): Promise<void> {
   c.goOffline()
   cache.crash()
@@ -29,9 +37,7 @@ async function crash(c: StatecraftClient, cache: { crash(): void }): Promise<voi
 
 test('an offline session of 10,000 edits: linear (capped entries), the value right, one txn per entry on the server', async () => {
   const s = await server()
-  const c = createClient({ dial: () => s.connectLocal(), offline: true, log: () => {} })
-  open.push(c)
-  await c.cacheReady
+  const c = await offlineClient(s)
   const t = c.text('t')
   let want = ''
   const r = rng(5)
@@ -60,9 +66,7 @@ test('an offline session of 10,000 edits: linear (capped entries), the value rig
 
 test('typing after a set composes lazily too: one entry, a set of the typed value', async () => {
   const s = await server()
-  const c = createClient({ dial: () => s.connectLocal(), offline: true, log: () => {} })
-  open.push(c)
-  await c.cacheReady
+  const c = await offlineClient(s)
   void c.doc('t').set('start:')
   const t = c.text('t')
   for (let i = 0; i < 3000; i++) void t.insert(6 + (i % 7 === 0 ? 0 : i), i % 7 === 0 ? '😀' : 'x')
@@ -78,9 +82,7 @@ test('typing after a set composes lazily too: one entry, a set of the typed valu
 
 test('a live query shows every local write, also those composed into an unsent entry', async () => {
   const s = await server()
-  const c = createClient({ dial: () => s.connectLocal(), offline: true, log: () => {} })
-  open.push(c)
-  await c.cacheReady
+  const c = await offlineClient(s)
   const seen: unknown[] = []
   c.query(prefix('todos/')).subscribe(rows => seen.push(rows.get('todos/1')))
   const todo = c.doc<{ title: string; done: boolean }>('todos/1')
@@ -99,9 +101,7 @@ test('a live query shows every local write, also those composed into an unsent e
 
 test('writes composed into one entry share one promise, resolved with the versions of their txn', async () => {
   const s = await server()
-  const c = createClient({ dial: () => s.connectLocal(), offline: true, log: () => {} })
-  open.push(c)
-  await c.cacheReady
+  const c = await offlineClient(s)
   const t = c.text('t')
   const p1 = t.insert(0, 'a')
   const p2 = t.insert(1, 'b')
