@@ -3,10 +3,13 @@
 // clients, `db.doc(key).set(...)` and `doc.subscribe`; ShareDB: json0 replace of one field with
 // `submitOp`, readers on `doc.on('op')`. Every delivery counts; writes go one at a time.
 //
-// Both systems are set up side by side and their writes alternate (Statecraft write i, ShareDB
-// write i, then the next, the order flipping every write), so that the machine's load at any
-// moment falls on both alike; after each write the bench waits until its process is idle
-// (`settle`), so that what one system's clients do after a delivery is not timed as the other's.
+// Every side (a system on a server: Statecraft on LevelDB, Statecraft on its memory store, ShareDB)
+// is set up at once and their writes alternate (write i on each side, then the next, the order
+// reversed every other write), so that the machine's load at any moment falls on all alike; after
+// each write the bench waits until its process is idle (`settle`), so that what one side's clients
+// do after a delivery is not timed as another's.
+import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
 import type { StatecraftClient } from '@statecraft/client'
 import type { Connection } from 'sharedb/lib/client/index.js'
 import { sharedbConnection, sharedbOpen, statecraftClient, cb } from './clients.ts'
@@ -95,26 +98,69 @@ async function openSide(system: FanoutSystem, url: string, subscribers: number, 
   }
 }
 
-/** One run: `writes` writes on each system (after 20 warm-up writes each), alternating between them. */
-export async function fanout(urls: Record<FanoutSystem, string>, subscribers: number, writes: number, key: string): Promise<Record<FanoutSystem, Delays>> {
-  const sides: Partial<Record<FanoutSystem, Side>> = {}
+/** One side of a run: a system's clients on one server. */
+export interface FanoutTarget {
+  system: FanoutSystem
+  url: string
+}
+
+/**
+ * The disk's own floor, as a side of the rotation: each `send` appends 300 bytes to a file in `dir`
+ * and fdatasyncs it, on this thread (no thread hop), and records how long that took. Taking its
+ * turn among the others, its writes are spaced as each system's are: that is the least a write that
+ * is durable before anyone sees it can cost on this machine, at this pace.
+ */
+function diskSide(dir: string): Side {
+  const path = join(dir, `fsync-probe-${process.pid}`)
+  const fd = openSync(path, 'w')
+  const record = Buffer.alloc(300, 1)
+  const delays: number[] = []
+  return {
+    delays,
+    send: () => {
+      const t = performance.now()
+      writeSync(fd, record)
+      fdatasyncSync(fd)
+      delays.push(performance.now() - t)
+      return Promise.resolve()
+    },
+    close: () => {
+      closeSync(fd)
+      rmSync(path, { force: true })
+      return Promise.resolve()
+    },
+  }
+}
+
+export interface FanoutOptions {
+  /** Also time one small append + fdatasync in this directory per round (result: `disk`). */
+  diskProbeDir?: string
+}
+
+/** One run: `writes` writes on each side (after 20 warm-up writes each), alternating between them. */
+export async function fanout<N extends string>(targets: Record<N, FanoutTarget>, subscribers: number, writes: number, key: string, options: FanoutOptions = {}): Promise<Record<N, Delays> & { disk?: Delays }> {
+  const names = Object.keys(targets) as N[]
+  const sides: Side[] = []
+  let disk: Side | undefined
   try {
-    sides.statecraft = await openSide('statecraft', urls.statecraft, subscribers, key)
-    sides.sharedb = await openSide('sharedb', urls.sharedb, subscribers, key)
-    const both = [sides.statecraft, sides.sharedb]
+    for (const n of names) sides.push(await openSide(targets[n].system, targets[n].url, subscribers, key))
+    if (options.diskProbeDir !== undefined) sides.push((disk = diskSide(options.diskProbeDir)))
     await new Promise(r => setTimeout(r, 100))
     const warmup = 20
     for (let i = 0; i < writes + warmup; i++) {
-      if (i === warmup) for (const s of both) s.delays.length = 0
-      for (const s of i % 2 === 0 ? both : [...both].reverse()) {
+      if (i === warmup) for (const s of sides) s.delays.length = 0
+      for (const s of i % 2 === 0 ? sides : [...sides].reverse()) {
         await s.send(i)
         await settle()
       }
     }
-    const delays = (s: Side): Delays => ({ p50: percentile(s.delays, 50), p99: percentile(s.delays, 99), samples: s.delays.length })
-    return { statecraft: delays(sides.statecraft), sharedb: delays(sides.sharedb) }
+    const delays = (d: number[]): Delays => ({ p50: percentile(d, 50), p99: percentile(d, 99), samples: d.length })
+    const bySide = {} as Record<N, Delays>
+    names.forEach((n, j) => {
+      bySide[n] = delays((sides[j] as Side).delays)
+    })
+    return disk === undefined ? bySide : { ...bySide, disk: delays(disk.delays) }
   } finally {
-    await sides.statecraft?.close()
-    await sides.sharedb?.close()
+    for (const s of sides) await s.close()
   }
 }

@@ -1,9 +1,10 @@
 // One server of the comparison, in its own process (so client and server each get a core), as the
-// package benches do. `tsx server-process.ts statecraft|sharedb|yjs`: it listens on 127.0.0.1 on
+// package benches do. `tsx server-process.ts statecraft|sharedb|yjs [memory]`: it listens on 127.0.0.1 on
 // a free port, sends `{ url }` to the parent over IPC, then answers requests (`wait-for`, `heap`,
 // `read`, `memory-stats`, `cpu`) until the parent disconnects. It runs with --expose-gc (servers.ts):
-// `heap` is heapUsed after gc. Statecraft runs on a LevelDB store in a temp dir (removed on exit),
-// with room for 4,000 subscriptions on a connection and a 1 MB text in one frame (section 6, 7);
+// `heap` is heapUsed after gc. Statecraft runs on a LevelDB store in a temp dir (removed on exit;
+// with `memory`, on the memory store), with room for 4,000 subscriptions on a connection and a 1 MB
+// text in one frame (section 6, 7);
 // ShareDB on its in-memory db with ot-text-unicode registered; Yjs on @y/websocket-server.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
@@ -47,8 +48,10 @@ async function start(): Promise<Running> {
   if (kind === 'statecraft') {
     const dir = mkdtempSync(join(tmpdir(), 'statecraft-bench-'))
     tempDir = dir
-    // BENCH_STATECRAFT_STORE=memory: a diagnostic run on the memory store (no disk in the path).
-    const level = process.env.BENCH_STATECRAFT_STORE === 'memory' ? undefined : levelStore(dir)
+    // On the memory store (no disk in the path) when started so (`startServer(…, { store: 'memory' })`,
+    // section 3's like-for-like rows) or with BENCH_STATECRAFT_STORE=memory (every section: a diagnostic).
+    const onMemory = process.argv[3] === 'memory' || process.env.BENCH_STATECRAFT_STORE === 'memory'
+    const level = onMemory ? undefined : levelStore(dir)
     await level?.ready()
     const store = level ?? memoryStore()
     const server = await createServer({ store, limits: { maxSubscriptions: 10_000, maxFrameBytes: 8 << 20 }, log: () => {} })

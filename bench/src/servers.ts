@@ -45,13 +45,18 @@ process.on('exit', () => {
   for (const c of live) c.kill()
 })
 
-export async function startServer(system: System): Promise<ServerProcess> {
+/** `store: 'memory'`: the Statecraft server on the memory store instead of LevelDB (no disk in the path). */
+export interface ServerOptions {
+  store?: 'memory'
+}
+
+export async function startServer(system: System, options: ServerOptions = {}): Promise<ServerProcess> {
   // BENCH_SERVER_PROF=dir: the server processes write CPU profiles there (node --cpu-prof).
   const prof = process.env.BENCH_SERVER_PROF
   const nodeArgs = ['--import', 'tsx', '--expose-gc', ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`])]
   // Pinned: taskset execs node on the server core; the IPC channel's fd passes through the exec.
   const pinned = PINNING !== undefined && TASKSET !== undefined ? { execPath: TASKSET, execArgv: ['-c', String(PINNING.server), process.execPath, ...nodeArgs] } : { execArgv: nodeArgs }
-  const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), [system], { ...pinned, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), options.store === undefined ? [system] : [system, options.store], { ...pinned, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   live.add(child)
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
   void exited.then(() => live.delete(child))
