@@ -34,6 +34,20 @@ test('a refused write rejects its promise and rolls the local state back', async
   expect(a.status.pending).toBe(0)
 })
 
+test('a value nested past 1000 levels is refused at once, by name, and nothing is queued', async () => {
+  const { client } = await setup()
+  const a = client()
+  let deep: unknown = []
+  for (let i = 0; i < 1000; i++) deep = [deep]
+  const doc = a.doc('deep')
+  await expect(doc.set(deep as never)).rejects.toMatchObject({ code: 'invalid', message: expect.stringMatching(/nested too deeply \(over 1000 levels\)/) as unknown })
+  expect(doc.value).toBeUndefined()
+  expect(a.status.pending).toBe(0)
+  await a.doc('shallow').set({ ok: true })
+  await a.whenSynced()
+  expect(a.status.pending).toBe(0)
+})
+
 test('transactions are serializable: concurrent increments from two clients all count', async () => {
   const { client } = await setup()
   const a = client()

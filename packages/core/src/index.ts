@@ -2,7 +2,7 @@
 export type * from './types.ts'
 export { StatecraftError, ERROR_CODES, isErrorCode, hasCode, closedError, type ErrorCode, type WireError } from './errors.ts'
 export { keys, range, prefix, checkQuery, checkSourceQuery, rangeBounds, prefixEnd, inRange, matchesKey, keyMatcher, compareKeys, type RangeOptions } from './query.ts'
-export { checkValue, isBinary, freezeJson, ownValue, shareValue, valuesEqual } from './values.ts'
+export { checkValue, isBinary, isJson, MAX_DEPTH, freezeJson, ownValue, shareValue, valuesEqual } from './values.ts'
 export { checkVersions, versionOf, maxVersions, versionsAtLeast, readVersion, checkMinVersion } from './versions.ts'
 export { registerOTType, otTypeFor, otTypeNames, isOTOp, checkOp, applyOp, transformOp, composeOps, undoOp, docValue, readValue, type OTType } from './ot.ts'
 export { checkTxn, checkMutateOptions, cloneOp, cloneTxn, filterTxn, shareTxn, planTxn, type CommitSource, type PlannedTxn } from './txn.ts'

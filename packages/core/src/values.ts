@@ -21,9 +21,18 @@ export function checkValue(v: unknown, where: Where = 'value'): asserts v is Val
   throw new StatecraftError('internal', `${whereOf(where)} was refused without a reason`)
 }
 
-/** checkJson's judgement, without the paths. */
+/**
+ * How deep arrays and objects may nest: a value is refused when an array or object sits this many
+ * levels down (the top value is level 0), so at most 1000 levels of containers. One limit for the
+ * stores, the client and the wire (protocol's frame checks use `isJson`).
+ */
+export const MAX_DEPTH = 1000
+
+/** True when `v` is a JSON value a store can hold (no Uint8Array inside; see MAX_DEPTH). */
+export const isJson = (v: unknown): v is Json => isJsonValue(v, 0)
+
+/** checkJson's judgement, without the paths. (for…in: a plain or null-prototype object has only its own keys to visit, and no array of them is made.) */
 function isJsonValue(v: unknown, depth: number): boolean {
-  if (depth > 1000) return false
   switch (typeof v) {
     case 'string':
     case 'boolean':
@@ -32,13 +41,14 @@ function isJsonValue(v: unknown, depth: number): boolean {
       return Number.isFinite(v)
     case 'object': {
       if (v === null) return true
+      if (depth >= MAX_DEPTH) return false
       if (Array.isArray(v)) {
         for (let i = 0; i < v.length; i++) if (!isJsonValue(v[i], depth + 1)) return false
         return true
       }
       const proto = Object.getPrototypeOf(v)
       if (proto !== Object.prototype && proto !== null) return false
-      for (const k of Object.keys(v)) if (!isJsonValue((v as Record<string, unknown>)[k], depth + 1)) return false
+      for (const k in v) if (!isJsonValue((v as Record<string, unknown>)[k], depth + 1)) return false
       return true
     }
     default:
@@ -47,7 +57,6 @@ function isJsonValue(v: unknown, depth: number): boolean {
 }
 
 function checkJson(v: unknown, path: string, depth: number): void {
-  if (depth > 1000) throw new StatecraftError('invalid', `${path} is nested too deeply (over 1000 levels)`)
   switch (typeof v) {
     case 'string':
     case 'boolean':
@@ -57,6 +66,7 @@ function checkJson(v: unknown, path: string, depth: number): void {
       return
     case 'object': {
       if (v === null) return
+      if (depth >= MAX_DEPTH) throw new StatecraftError('invalid', `${path} is nested too deeply (over ${MAX_DEPTH} levels)`)
       if (Array.isArray(v)) {
         for (let i = 0; i < v.length; i++) checkJson(v[i], `${path}[${i}]`, depth + 1)
         return
@@ -66,7 +76,7 @@ function checkJson(v: unknown, path: string, depth: number): void {
         const name = (v as object).constructor?.name ?? 'object'
         throw new StatecraftError('invalid', `${path} is a ${name}; values are JSON or a Uint8Array`)
       }
-      for (const k of Object.keys(v)) checkJson((v as Record<string, unknown>)[k], `${path}.${k}`, depth + 1)
+      for (const k in v) checkJson((v as Record<string, unknown>)[k], `${path}.${k}`, depth + 1)
       return
     }
     default:

@@ -2,7 +2,7 @@
 // first pass that builds no path strings, and build the path only for a value that fails: these
 // pin the messages, so the fast pass and the one that words the error cannot drift apart.
 import { expect, test } from 'vitest'
-import { StatecraftError, checkTxn, checkValue, freezeJson, type Txn } from '@statecraft/core'
+import { MAX_DEPTH, StatecraftError, checkTxn, checkValue, freezeJson, isJson, type Txn } from '@statecraft/core'
 
 function messageOf(f: () => void): string {
   try {
@@ -25,14 +25,32 @@ test('a bad value inside a txn is named by key and path', () => {
   expect(messageOf(() => checkTxn(new Map([['k', null as never]])))).toBe('op on "k" must be an object with a type')
 })
 
-test('nesting past 1000 levels is refused by name, 1000 is fine', () => {
-  const nest = (n: number): unknown => {
-    let v: unknown = 1
-    for (let i = 0; i < n; i++) v = [v]
-    return v
+/** `n` arrays around `inner`. */
+const nest = (n: number, inner: unknown = 1): unknown => {
+  let v = inner
+  for (let i = 0; i < n; i++) v = [v]
+  return v
+}
+
+test('at most 1000 levels of arrays and objects: deeper is refused by name', () => {
+  expect(() => checkValue(nest(1000))).not.toThrow() // 1000 arrays, a number at the bottom
+  expect(() => checkValue(nest(999, []))).not.toThrow() // 1000 arrays, the innermost empty
+  expect(() => checkValue(nest(999, {}))).not.toThrow()
+  // A 1001st level is refused even when it is empty (it used to pass here and fail on the wire).
+  expect(messageOf(() => checkValue(nest(1000, [])))).toMatch(/^value(\[0\]){1000} is nested too deeply \(over 1000 levels\)$/)
+  expect(messageOf(() => checkValue(nest(1000, {})))).toMatch(/^value(\[0\]){1000} is nested too deeply \(over 1000 levels\)$/)
+  expect(messageOf(() => checkValue(nest(1002)))).toMatch(/^value(\[0\]){1000} is nested too deeply \(over 1000 levels\)$/)
+  expect(messageOf(() => checkValue({ a: nest(998, { b: [] }) }))).toMatch(/^value\.a(\[0\]){998}\.b is nested too deeply \(over 1000 levels\)$/)
+  expect(MAX_DEPTH).toBe(1000)
+})
+
+test('isJson judges as checkValue does, at the depth limit too', () => {
+  for (const [v, ok] of [[nest(1000), true], [nest(999, []), true], [nest(1000, []), false], [nest(1001), false], [{ a: NaN }, false], [new Uint8Array(1), false], [{ a: [null, 'x'] }, true]] as const) {
+    expect(isJson(v)).toBe(ok)
+    if (v instanceof Uint8Array) continue // binary is a value (checkValue takes it) but not JSON
+    if (ok) expect(() => checkValue(v)).not.toThrow()
+    else expect(() => checkValue(v)).toThrow(StatecraftError)
   }
-  expect(() => checkValue(nest(1000))).not.toThrow()
-  expect(messageOf(() => checkValue(nest(1002)))).toMatch(/^value(\[0\]){1001} is nested too deeply \(over 1000 levels\)$/)
 })
 
 test('good values pass: JSON of every kind, binary, null-prototype objects', () => {

@@ -1,7 +1,7 @@
 // Message schemas: well-formed messages of both directions parse; wrong ones become `protocol`
 // errors that keep the request id when it is readable; wire forms convert to core types and back.
 import { describe, expect, test } from 'vitest'
-import { StatecraftError, type Update, type Value } from '@statecraft/core'
+import { StatecraftError, checkValue, isJson, type Update, type Value } from '@statecraft/core'
 import {
   CLIENT_MESSAGE_TYPES, decodeClientFrame, decodeServerFrame, encode, fetchedFromWire, fetchedToWire, txnFromWire,
   txnToWire, updateFromWire, updateToWire, type ClientMessage, type ServerMessage,
@@ -78,6 +78,22 @@ test('a value that is not JSON (NaN, a Date from msgpack) is refused', () => {
   expect(p.ok).toBe(false)
   const d = decodeClientFrame(encode({ type: 'mutate', id: 1, txn: [['a', { type: 'set', value: new Date(0) }]] }, 'msgpack'))
   expect(d.ok).toBe(false)
+})
+
+test('the wire takes exactly the nesting core takes: 1000 levels of arrays and objects, not 1001', () => {
+  const nest = (n: number, inner: unknown): unknown => {
+    for (let i = 0; i < n; i++) inner = [inner]
+    return inner
+  }
+  for (const [value, ok] of [[nest(999, []), true], [nest(999, { a: 1 }), true], [nest(1000, 1), true], [nest(1000, []), false], [nest(1000, {}), false]] as const) {
+    expect(isJson(value)).toBe(ok)
+    if (ok) expect(() => checkValue(value)).not.toThrow()
+    else expect(() => checkValue(value)).toThrow(StatecraftError)
+    for (const enc of ['json', 'msgpack'] as const) {
+      const p = decodeClientFrame(encode({ type: 'mutate', id: 1, txn: [['a', { type: 'set', value }]] }, enc))
+      expect(p.ok).toBe(ok)
+    }
+  }
 })
 
 test('server messages parse, and wire forms convert back to core types', () => {
