@@ -50,10 +50,14 @@ export interface ServerOptions {
   store?: 'memory'
 }
 
+/** @statecraft/cli/register, resolved here so that the child finds it whatever its working directory. */
+const REGISTER = import.meta.resolve('@statecraft/cli/register')
+
 export async function startServer(system: System, options: ServerOptions = {}): Promise<ServerProcess> {
   // BENCH_SERVER_PROF=dir: the server processes write CPU profiles there (node --cpu-prof).
   const prof = process.env.BENCH_SERVER_PROF
-  const nodeArgs = ['--import', 'tsx', '--expose-gc', ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`])]
+  // The way `statecraft serve` runs the sources (tsx, with the packages compiled without keepNames).
+  const nodeArgs = ['--import', REGISTER, '--expose-gc', ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`])]
   // Pinned: taskset execs node on the server core; the IPC channel's fd passes through the exec.
   const pinned = PINNING !== undefined && TASKSET !== undefined ? { execPath: TASKSET, execArgv: ['-c', String(PINNING.server), process.execPath, ...nodeArgs] } : { execArgv: nodeArgs }
   const child = fork(fileURLToPath(new URL('./server-process.ts', import.meta.url)), options.store === undefined ? [system] : [system, options.store], { ...pinned, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })

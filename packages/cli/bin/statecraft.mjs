@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The `statecraft` command. The sources are TypeScript; tsx runs them without a build step.
-import { register } from 'tsx/esm/api'
+// The `statecraft` command. The sources are TypeScript; ../register.mjs runs them without a build step.
+import '../register.mjs'
 
-register()
 const { main } = await import('../src/index.ts')
 process.exitCode = await main(process.argv.slice(2))
