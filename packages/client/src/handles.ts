@@ -98,6 +98,18 @@ export interface TextCursor {
   close(): void
 }
 
+/** A TextCursor over closures; a class so that `pos` is a prototype getter (an object with its own getter is a slow dictionary in V8). */
+class LiveCursor implements TextCursor {
+  constructor(
+    private readonly read: () => number,
+    readonly close: () => void,
+  ) {}
+
+  get pos(): number {
+    return this.read()
+  }
+}
+
 /** A text doc (positions count unicode code points, as ot-text-unicode does). */
 export class TextHandle {
   private readonly state: DocState
@@ -148,14 +160,12 @@ export class TextHandle {
       else p = Math.min(p, state.textLength)
     }
     state.listeners.add(l)
-    return {
-      get pos() {
-        return p
-      },
-      close: () => {
+    return new LiveCursor(
+      () => p,
+      () => {
         state.listeners.delete(l)
       },
-    }
+    )
   }
 }
 

@@ -6,7 +6,7 @@ export { checkValue, isBinary, isJson, MAX_DEPTH, freezeJson, ownValue, shareVal
 export { checkVersions, versionOf, maxVersions, versionsAtLeast, readVersion, checkMinVersion } from './versions.ts'
 export { registerOTType, otTypeFor, otTypeNames, isOTOp, checkOp, applyOp, transformOp, composeOps, undoOp, docValue, readValue, type OTType } from './ot.ts'
 export { checkTxn, checkMutateOptions, cloneOp, cloneTxn, filterTxn, shareTxn, planTxn, type CommitSource, type PlannedTxn } from './txn.ts'
-export { makeSubscription, listen, LISTEN, type Feed, type SubscriptionListener, type ListenableSubscription } from './subscription.ts'
+export { makeSubscription, feedOf, listen, LISTEN, type Feed, type SubscriptionListener, type ListenableSubscription } from './subscription.ts'
 export { Fanout, isLimited, type FanoutSource } from './fanout.ts'
 export { applyUpdate } from './update.ts'
 export { memoryStore, type MemoryStoreOptions } from './memory-store.ts'

@@ -1,12 +1,15 @@
 // Small platform-neutral helpers.
 import type { Json } from './types.ts'
+import { ownString } from './rope.ts'
 
 const g = globalThis as { crypto?: { randomUUID?: () => string } }
 
 /** A random id (UUID where the platform has one). */
 export function randomId(): string {
   const uuid = g.crypto?.randomUUID
-  if (uuid !== undefined) return uuid.call(g.crypto)
+  // Node's randomUUID concatenates hex pairs: a tree of ~15 cons strings, ~500 bytes while the id
+  // is kept (one per connection, client, store). ownString copies it flat: ~100 bytes.
+  if (uuid !== undefined) return ownString(uuid.call(g.crypto))
   return Math.random().toString(36).slice(2) + Date.now().toString(36) + Math.random().toString(36).slice(2)
 }
 

@@ -5,7 +5,7 @@
 // op log stays on disk and is read when history is asked for.
 import {
   Fanout, StatecraftError, checkMinVersion, checkMutateOptions, checkSourceQuery, checkTxn, checkVersions, readVersion, closedError, cloneJson, cloneTxn,
-  filterTxn, freezeJson, isBinary, isLimited, isOTOp, keyMatcher, makeSubscription, planTxn, randomId, applyOp, shareValue,
+  feedOf, filterTxn, freezeJson, isBinary, isLimited, isOTOp, keyMatcher, makeSubscription, planTxn, randomId, applyOp, shareValue,
 } from '@statecraft/core'
 import type {
   CommitSource, Feed, FetchOptions, FetchResult, GetOpsOptions, Json, Key, MutateOptions, Op, Query, RangeQuery, Store,
@@ -655,16 +655,14 @@ class IdbStoreImpl implements IdbStore {
 function bufferedFeed(feed: Feed): { feed: Feed; flush(): void } {
   let buffer: Update[] | undefined = []
   return {
-    feed: {
-      push(u) {
+    feed: feedOf(
+      u => {
         if (buffer !== undefined) buffer.push(u)
         else feed.push(u)
       },
-      end: e => feed.end(e),
-      get closed() {
-        return feed.closed
-      },
-    },
+      e => feed.end(e),
+      () => feed.closed,
+    ),
     flush() {
       const held = buffer ?? []
       buffer = undefined

@@ -43,51 +43,67 @@ function frameOf(data: unknown): Frame | undefined {
   return undefined
 }
 
+/**
+ * `ws` as a Port. A class, so that `bufferedAmount` is a getter on the prototype: V8 makes an
+ * object with a getter of its own a ~290-byte dictionary with slow property reads, and the Agent
+ * and the remote store read this one on every frame.
+ */
+class SocketPort implements Port {
+  onframe: ((frame: Frame) => void) | undefined = undefined
+  onclose: ((code: number, reason: string) => void) | undefined = undefined
+  private closed = false
+
+  constructor(
+    private readonly ws: WebSocketLike,
+    private readonly opts: SocketPortOptions,
+  ) {
+    ws.onmessage = ev => {
+      if (this.closed) return
+      const f = frameOf(ev.data)
+      if (f !== undefined) this.onframe?.(f)
+    }
+    ws.onclose = ev => {
+      const reported = this.closed && opts.reportCloseAtOnce === true
+      this.closed = true
+      if (!reported) this.onclose?.(ev.code, ev.reason)
+    }
+    // 'close' follows every 'error'; without a listener `ws` would throw it.
+    ws.onerror = () => {}
+  }
+
+  send(frame: Frame): void {
+    if (!this.closed && this.ws.readyState === 1) this.ws.send(frame)
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.closed) return
+    this.closed = true
+    const ws = this.ws
+    try {
+      ws.close(code, reason)
+    } catch {
+      // A code or reason the socket refuses (a browser takes only 1000 and 3000–4999): close plainly.
+      try {
+        ws.close()
+      } catch {
+        ws.terminate?.()
+      }
+    }
+    if (this.opts.closeGraceMs !== undefined && ws.terminate !== undefined) {
+      // A dead or stuck peer never answers the close frame: cut it.
+      const t = setTimeout(() => ws.terminate?.(), this.opts.closeGraceMs) as { unref?: () => void }
+      t.unref?.()
+    }
+    if (this.opts.reportCloseAtOnce === true) this.onclose?.(code, reason)
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount
+  }
+}
+
 /** `ws`, open, as a Port. Takes over its onmessage, onclose and onerror. */
 export function socketPort(ws: WebSocketLike, opts: SocketPortOptions = {}): Port {
   ws.binaryType = opts.binaryType ?? (typeof ws.terminate === 'function' ? 'nodebuffer' : 'arraybuffer')
-  let closed = false
-  const port: Port = {
-    onframe: undefined,
-    onclose: undefined,
-    send(frame) {
-      if (!closed && ws.readyState === 1) ws.send(frame)
-    },
-    close(code = 1000, reason = '') {
-      if (closed) return
-      closed = true
-      try {
-        ws.close(code, reason)
-      } catch {
-        // A code or reason the socket refuses (a browser takes only 1000 and 3000–4999): close plainly.
-        try {
-          ws.close()
-        } catch {
-          ws.terminate?.()
-        }
-      }
-      if (opts.closeGraceMs !== undefined && ws.terminate !== undefined) {
-        // A dead or stuck peer never answers the close frame: cut it.
-        const t = setTimeout(() => ws.terminate?.(), opts.closeGraceMs) as { unref?: () => void }
-        t.unref?.()
-      }
-      if (opts.reportCloseAtOnce === true) port.onclose?.(code, reason)
-    },
-    get bufferedAmount() {
-      return ws.bufferedAmount
-    },
-  }
-  ws.onmessage = ev => {
-    if (closed) return
-    const f = frameOf(ev.data)
-    if (f !== undefined) port.onframe?.(f)
-  }
-  ws.onclose = ev => {
-    const reported = closed && opts.reportCloseAtOnce === true
-    closed = true
-    if (!reported) port.onclose?.(ev.code, ev.reason)
-  }
-  // 'close' follows every 'error'; without a listener `ws` would throw it.
-  ws.onerror = () => {}
-  return port
+  return new SocketPort(ws, opts)
 }
