@@ -445,21 +445,14 @@ export class StatecraftClient {
   }
 
   private async runSession(remote: Remote): Promise<void> {
-    // A subscription to nothing: it ends exactly when the connection does (reconnect: false).
-    const sentinel = remote.subscribe(keys())
     const s: Session = { remote, alive: true, subs: new Map(), ended: Promise.resolve() }
     this.session = s
     for (const doc of this.docs.values()) if (doc.live) this.startDocSub(s, doc)
     for (const q of this.queries) q.start(remote)
     this.pump()
     this.emitStatus()
-    try {
-      for await (const _ of sentinel) {
-        // nothing: only its end matters
-      }
-    } catch {
-      // the connection ended
-    }
+    // The remote store ends exactly when its connection does (reconnect: false), or on close().
+    await remote.whenClosed()
     s.alive = false
     this.session = undefined
     await remote.close()

@@ -40,6 +40,11 @@ export interface RemoteStore extends Store {
   /** Drops the current connection; the store reconnects as after any network failure. */
   disconnect(): void
   /**
+   * Resolves once the store has closed: with the error that ended it (with `reconnect: false`, a
+   * lost connection ends it with `closed`), or undefined after `close()`. Never rejects.
+   */
+  whenClosed(): Promise<StatecraftError | undefined>
+  /**
    * This client's presence in `room` (joined now, and again on every new connection), and the
    * other peers' states there. The same object until it is left. Throws `closed` after close().
    */
@@ -147,6 +152,9 @@ export class Remote implements RemoteStore {
   private reconnecting = false
   private sleeping: { timer: ReturnType<typeof setTimeout>; wake: () => void } | undefined
   private waiters: { resolve: () => void; reject: (e: StatecraftError) => void }[] = []
+  private closedSignal: { promise: Promise<StatecraftError | undefined>; resolve: (e: StatecraftError | undefined) => void } | undefined
+  /** The error the store ended with (after shutdown). */
+  private endedWith: StatecraftError | undefined
   /** Presence rooms by name. */
   private readonly rooms = new Map<string, PresenceRoom>()
   /** The server has presence (its welcome says so). */
@@ -193,6 +201,16 @@ export class Remote implements RemoteStore {
       this.fail(err)
       throw err
     }
+  }
+
+  whenClosed(): Promise<StatecraftError | undefined> {
+    if (this.isClosed) return Promise.resolve(this.endedWith)
+    if (this.closedSignal === undefined) {
+      let resolve!: (e: StatecraftError | undefined) => void
+      const promise = new Promise<StatecraftError | undefined>(r => (resolve = r))
+      this.closedSignal = { promise, resolve }
+    }
+    return this.closedSignal.promise
   }
 
   whenConnected(): Promise<void> {
@@ -589,6 +607,7 @@ export class Remote implements RemoteStore {
 
   private shutdown(err: StatecraftError | undefined): void {
     this.isClosed = true
+    this.endedWith = err
     if (this.sleeping !== undefined) {
       clearTimeout(this.sleeping.timer)
       this.sleeping.wake()
@@ -617,5 +636,6 @@ export class Remote implements RemoteStore {
     const waiters = this.waiters
     this.waiters = []
     for (const w of waiters) w.reject(err ?? closedError())
+    this.closedSignal?.resolve(err)
   }
 }

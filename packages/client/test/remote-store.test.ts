@@ -205,14 +205,30 @@ test('after close(), every call rejects with closed and subscriptions end with c
   await store.close()
 })
 
+test('whenClosed resolves once the store has closed: undefined after close(), at once when it already has', async () => {
+  const fs = new FakeServer()
+  const store = await connect(fs.dial, fast)
+  let ended: unknown = 'not yet'
+  void store.whenClosed().then(e => (ended = e))
+  fs.last.port.terminate() // a reconnecting store goes on
+  await tick(20)
+  expect(ended).toBe('not yet')
+  await store.close()
+  await tick()
+  expect(ended).toBeUndefined()
+  await expect(store.whenClosed()).resolves.toBeUndefined()
+})
+
 test('with reconnect: false, a lost connection fails everything with closed', async () => {
   const fs = new FakeServer()
   const store = await connect(fs.dial, { reconnect: false, log: () => {} })
   const pending = store.fetch(keys('a'))
   await fs.last.next('fetch')
+  const closed = store.whenClosed()
   fs.last.port.terminate()
   await expect(pending).rejects.toMatchObject({ code: 'closed' })
   await expect(store.fetch(keys('a'))).rejects.toMatchObject({ code: 'closed' })
+  await expect(closed).resolves.toMatchObject({ code: 'closed' })
 })
 
 test('a bad frame from the server is dropped; the connection goes on', async () => {

@@ -41,3 +41,21 @@ test('concurrent text edits converge', async () => {
   expect(ta.value).toBe('hello big world!')
   expect(tb.value).toBe('hello big world!')
 })
+
+test('a client holds one server subscription per live doc and nothing else; a dropped connection is noticed and resumed', async () => {
+  const { server, client } = await setup()
+  const a = client({ reconnect: { minDelayMs: 1, maxDelayMs: 2 } })
+  a.doc('x').subscribe(() => {})
+  await a.whenSynced()
+  expect(server.backend.stats()).toMatchObject({ connections: 1, subscriptions: 1 })
+  a.doc('y').subscribe(() => {})
+  await a.whenSynced()
+  expect(server.backend.stats()).toMatchObject({ connections: 1, subscriptions: 2 })
+  // The server ends the connection: the client sees it, reconnects and subscribes again.
+  const b = client()
+  for (const agent of (server.backend as unknown as { agents: Set<{ close(code: number, reason: string): void }> }).agents) agent.close(4000, 'test')
+  await b.doc('x').set({ n: 2 })
+  await expect.poll(() => a.doc('x').value, { timeout: 2000 }).toEqual({ n: 2 })
+  // a's two docs again, and the doc b wrote (a write opens its doc).
+  expect(server.backend.stats()).toMatchObject({ connections: 2, subscriptions: 3 })
+})
