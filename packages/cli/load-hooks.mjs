@@ -19,22 +19,25 @@ import { transform } from 'esbuild'
 /** What tsconfig.base.json says that changes the emitted code: class fields defined (ES2022), imports kept as written. */
 const TSCONFIG = { compilerOptions: { target: 'es2022', useDefineForClassFields: true, verbatimModuleSyntax: true } }
 
-/** Directory → whether the nearest package.json above it names an @statecraft/* package. */
+/** Directory → whether the nearest package.json above it names an @statecraft/* package (a promise, so concurrent loads read it once). */
 const ownDirs = new Map()
 
-async function isOwnPackage(dir) {
-  const known = ownDirs.get(dir)
-  if (known !== undefined) return known
-  let own
-  try {
-    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'))
-    own = typeof pkg.name === 'string' && pkg.name.startsWith('@statecraft/')
-  } catch (e) {
-    if (e?.code !== 'ENOENT') throw e
-    const up = dirname(dir)
-    own = up === dir ? false : await isOwnPackage(up)
+function isOwnPackage(dir) {
+  let own = ownDirs.get(dir)
+  if (own === undefined) {
+    own = readFile(join(dir, 'package.json'), 'utf8').then(
+      text => {
+        const name = JSON.parse(text).name
+        return typeof name === 'string' && name.startsWith('@statecraft/')
+      },
+      e => {
+        if (e?.code !== 'ENOENT') throw e
+        const up = dirname(dir)
+        return up === dir ? false : isOwnPackage(up)
+      },
+    )
+    ownDirs.set(dir, own)
   }
-  ownDirs.set(dir, own)
   return own
 }
 

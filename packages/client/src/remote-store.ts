@@ -152,9 +152,10 @@ export class Remote implements RemoteStore {
   private reconnecting = false
   private sleeping: { timer: ReturnType<typeof setTimeout>; wake: () => void } | undefined
   private waiters: { resolve: () => void; reject: (e: StatecraftError) => void }[] = []
-  private closedSignal: { promise: Promise<StatecraftError | undefined>; resolve: (e: StatecraftError | undefined) => void } | undefined
-  /** The error the store ended with (after shutdown). */
-  private endedWith: StatecraftError | undefined
+  /** Set by closedPromise's executor just below (declared first, so that it is not reset after). */
+  private onClosed: (e: StatecraftError | undefined) => void = () => {}
+  /** Settles in shutdown: with the error the store ended with, or undefined after close(). */
+  private readonly closedPromise = new Promise<StatecraftError | undefined>(r => (this.onClosed = r))
   /** Presence rooms by name. */
   private readonly rooms = new Map<string, PresenceRoom>()
   /** The server has presence (its welcome says so). */
@@ -204,13 +205,7 @@ export class Remote implements RemoteStore {
   }
 
   whenClosed(): Promise<StatecraftError | undefined> {
-    if (this.isClosed) return Promise.resolve(this.endedWith)
-    if (this.closedSignal === undefined) {
-      let resolve!: (e: StatecraftError | undefined) => void
-      const promise = new Promise<StatecraftError | undefined>(r => (resolve = r))
-      this.closedSignal = { promise, resolve }
-    }
-    return this.closedSignal.promise
+    return this.closedPromise
   }
 
   whenConnected(): Promise<void> {
@@ -607,7 +602,6 @@ export class Remote implements RemoteStore {
 
   private shutdown(err: StatecraftError | undefined): void {
     this.isClosed = true
-    this.endedWith = err
     if (this.sleeping !== undefined) {
       clearTimeout(this.sleeping.timer)
       this.sleeping.wake()
@@ -636,6 +630,6 @@ export class Remote implements RemoteStore {
     const waiters = this.waiters
     this.waiters = []
     for (const w of waiters) w.reject(err ?? closedError())
-    this.closedSignal?.resolve(err)
+    this.onClosed(err)
   }
 }
